@@ -1,0 +1,1 @@
+"""The shared service catalog and CMDB."""

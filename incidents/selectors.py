@@ -1,0 +1,22 @@
+"""Incident reads and the visibility rule."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import QuerySet
+
+from incidents.models import Incident
+from itsm.rules import is_agent
+
+
+def incident_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Incident]:
+    """Every incident for agents; an end user's own incidents (where they are the caller) otherwise."""
+    incidents = Incident.objects.select_related(
+        "caller", "assignment_group", "assigned_to", "service", "configuration_item", "hold_reason", "close_code",
+        "parent",
+    )
+    if not user.is_authenticated:
+        return incidents.none()
+    if is_agent(user):
+        return incidents
+    return incidents.filter(caller=user)

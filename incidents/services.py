@@ -1,0 +1,362 @@
+"""Incident use cases: create, update, every transition, comments, and the auto-close sweep.
+
+Each runs in one transaction: permission check, transition, save, journal, and notifications through the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from catalog.models import ConfigurationItem, Service
+from incidents.enums import AWAITING_CALLER, OPEN_INCIDENT_STATES, IncidentState
+from incidents.models import CloseCode, HoldReason, Incident
+from itsm.enums import Impact, JournalKind, TicketKind, Urgency
+from itsm.models import Team
+from itsm.rules import is_agent
+from itsm.selectors import priority_for
+from itsm.services import (
+    journal_add,
+    journal_field_changes,
+    journal_transition,
+    outbox_enqueue,
+    ticket_next_number,
+    transition_ensure_allowed,
+)
+
+logger = logging.getLogger(__name__)
+
+# Fields an agent may set on create and update; end users may only describe the incident.
+STAFF_FIELDS = ("caller", "assignment_group", "assigned_to", "parent", "major_incident")
+UPDATABLE_FIELDS = (
+    "short_description",
+    "description",
+    "impact",
+    "urgency",
+    "service",
+    "configuration_item",
+    *STAFF_FIELDS,
+)
+
+
+def _display(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, User):
+        return value.get_username()
+    if isinstance(value, Incident):
+        return value.number
+    return str(value)
+
+
+def _validate(incident: Incident) -> None:
+    """Cross-field rules every write must keep; raises ValidationError naming the field."""
+    errors: dict[str, str] = {}
+    if not incident.short_description or not incident.short_description.strip():
+        errors["short_description"] = "This field may not be blank."
+    if incident.impact not in Impact.values:
+        errors["impact"] = "Impact must be 1, 2 or 3."
+    if incident.urgency not in Urgency.values:
+        errors["urgency"] = "Urgency must be 1, 2 or 3."
+    if incident.assigned_to is not None:
+        if not is_agent(incident.assigned_to):
+            errors["assigned_to"] = "Only agents can be assigned incidents."
+        elif (
+            incident.assignment_group is not None
+            and not incident.assignment_group.members.filter(pk=incident.assigned_to.pk).exists()
+        ):
+            errors["assigned_to"] = f"{incident.assigned_to} is not a member of {incident.assignment_group}."
+    if incident.parent is not None:
+        ancestor, seen = incident.parent, set()
+        while ancestor is not None and ancestor.pk not in seen:
+            if incident.pk is not None and ancestor.pk == incident.pk:
+                errors["parent"] = "An incident cannot be its own parent or ancestor."
+                break
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
+    if incident.configuration_item is not None and incident.service is None:
+        incident.service = incident.configuration_item.service
+    if errors:
+        raise ValidationError(errors)
+
+
+def _notify(*, incident: Incident, event: str, recipient: User | None, subject: str, body: str, key: str) -> None:
+    if recipient is None:
+        return
+    outbox_enqueue(
+        event=event,
+        ticket=incident,
+        recipient=recipient,
+        subject=f"[{incident.number}] {subject}",
+        body=f"{body}\n\n{settings.ITSM_SITE_URL}/workspace/incidents/{incident.number}/",
+        key=key,
+    )
+
+
+@transaction.atomic
+def incident_create(
+    *,
+    by: User,
+    short_description: str,
+    description: str = "",
+    caller: User | None = None,
+    impact: int = Impact.LOW,
+    urgency: int = Urgency.LOW,
+    assignment_group: Team | None = None,
+    assigned_to: User | None = None,
+    service: Service | None = None,
+    configuration_item: ConfigurationItem | None = None,
+    parent: Incident | None = None,
+    major_incident: bool = False,
+) -> Incident:
+    """Log a new incident; an end user is always its caller and cannot set staff-only fields."""
+    if not is_agent(by):
+        staff = {"caller": caller not in (None, by), "assignment_group": assignment_group, "assigned_to": assigned_to}
+        staff |= {"parent": parent, "major_incident": major_incident}
+        for field, value in staff.items():
+            if value:
+                raise ValidationError({field: "Only agents can set this field."})
+        caller = by
+    incident = Incident(
+        kind=TicketKind.INCIDENT,
+        short_description=short_description.strip(),
+        description=description,
+        caller=caller or by,
+        opened_by=by,
+        impact=impact,
+        urgency=urgency,
+        assignment_group=assignment_group,
+        assigned_to=assigned_to,
+        service=service,
+        configuration_item=configuration_item,
+        parent=parent,
+        major_incident=major_incident,
+    )
+    _validate(incident)
+    incident.priority = priority_for(impact=impact, urgency=urgency)
+    incident.sync_state_category(incident.state)
+    incident.number = ticket_next_number(kind=TicketKind.INCIDENT)
+    incident.save()
+    journal_transition(ticket=incident, actor=by, name="create", from_state="", to_state=incident.state)
+    _notify(
+        incident=incident,
+        event="incident.created",
+        recipient=incident.caller,
+        subject=f"We have logged your incident: {incident.short_description}",
+        body=f"Your incident {incident.number} has been logged. We will keep you informed.",
+        key=incident.number,
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_update(*, incident: Incident, by: User, **changes: Any) -> Incident:
+    """Change fields (not state); every changed field is journaled with its old and new value."""
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise ValidationError({field: "This field cannot be changed here." for field in sorted(unknown)})
+    if not is_agent(by):
+        raise PermissionDenied("Only agents can change an incident's fields.")
+    if not incident.active:
+        raise ValidationError({"state": f"A {incident.get_state_display()} incident cannot be changed."})
+    diffs: list[tuple[str, str, str]] = []
+    for field, value in changes.items():
+        old = getattr(incident, field)
+        if old != value:
+            diffs.append((field, _display(old), _display(value)))
+            setattr(incident, field, value)
+    if not diffs:
+        return incident
+    _validate(incident)
+    new_priority = priority_for(impact=incident.impact, urgency=incident.urgency)
+    if new_priority != incident.priority:
+        diffs.append(("priority", str(incident.priority), str(new_priority)))
+        incident.priority = new_priority
+    incident.save()
+    journal_field_changes(ticket=incident, actor=by, changes=diffs)
+    changed = {field for field, _old, _new in diffs}
+    if "assigned_to" in changed and incident.assigned_to is not None and incident.assigned_to != by:
+        _notify(
+            incident=incident,
+            event="incident.assigned",
+            recipient=incident.assigned_to,
+            subject=f"Assigned to you: {incident.short_description}",
+            body=f"{by} assigned {incident.number} to you.",
+            key=f"{incident.number}:{timezone.now().isoformat()}",
+        )
+    return incident
+
+
+def _transition(incident: Incident, name: str, by: User | None, body: str = "", **kwargs: Any) -> Incident:
+    """Run one transition: check, change, save (optimistic on state), journal."""
+    method = getattr(incident, name)
+    if by is not None:
+        transition_ensure_allowed(user=by, transition=method)
+    source = incident.state
+    method(by=by, **kwargs)
+    incident.save()
+    journal_transition(ticket=incident, actor=by, name=name, from_state=source, to_state=incident.state, body=body)
+    return incident
+
+
+@transaction.atomic
+def incident_start(*, incident: Incident, by: User) -> Incident:
+    """Begin work on a new incident."""
+    return _transition(incident, "start", by)
+
+
+@transaction.atomic
+def incident_hold(*, incident: Incident, by: User, reason: HoldReason, comment: str = "") -> Incident:
+    """Put the incident on hold; waiting for the caller requires a comment telling them what is needed."""
+    if not reason.active:
+        raise ValidationError({"hold_reason": "This hold reason is not active."})
+    if reason.slug == AWAITING_CALLER and not comment.strip():
+        raise ValidationError({"comment": "Tell the caller what you are waiting for."})
+    _transition(incident, "hold", by, reason=reason)
+    if comment.strip():
+        journal_add(ticket=incident, actor=by, kind=JournalKind.COMMENT, body=comment.strip())
+        _notify_caller_of_comment(incident, by, comment.strip())
+    return incident
+
+
+@transaction.atomic
+def incident_resume(*, incident: Incident, by: User) -> Incident:
+    """Take the incident off hold."""
+    return _transition(incident, "resume", by)
+
+
+@transaction.atomic
+def incident_resolve(*, incident: Incident, by: User | None, close_code: CloseCode, close_notes: str) -> Incident:
+    """Resolve the incident and tell the caller; a parent resolves its open children with its own close code."""
+    if not close_notes or not close_notes.strip():
+        raise ValidationError({"close_notes": "Close notes are required to resolve an incident."})
+    if not close_code.active:
+        raise ValidationError({"close_code": "This close code is not active."})
+    _transition(incident, "resolve", by, close_code=close_code, close_notes=close_notes.strip())
+    _notify(
+        incident=incident,
+        event="incident.resolved",
+        recipient=incident.caller,
+        subject=f"Resolved: {incident.short_description}",
+        body=f"{incident.number} has been resolved.\n\n{incident.close_notes}\n\nReply if the problem persists.",
+        key=f"{incident.number}:{incident.reopen_count}",
+    )
+    children = Incident.objects.filter(parent=incident, state__in=OPEN_INCIDENT_STATES).select_related("caller")
+    for child in children:
+        _transition(
+            child,
+            "resolve",
+            None,
+            body=f"Resolved with parent incident {incident.number}.",
+            close_code=close_code,
+            close_notes=f"Resolved by parent incident {incident.number}: {incident.close_notes}",
+        )
+        _notify(
+            incident=child,
+            event="incident.resolved",
+            recipient=child.caller,
+            subject=f"Resolved: {child.short_description}",
+            body=f"{child.number} was resolved together with {incident.number}.\n\n{child.close_notes}",
+            key=f"{child.number}:{child.reopen_count}",
+        )
+    return incident
+
+
+@transaction.atomic
+def incident_reopen(*, incident: Incident, by: User, comment: str = "") -> Incident:
+    """Reopen a resolved incident (the caller or an agent); the reason goes into the journal as a comment."""
+    _transition(incident, "reopen", by)
+    if comment.strip():
+        journal_add(ticket=incident, actor=by, kind=JournalKind.COMMENT, body=comment.strip())
+    return incident
+
+
+@transaction.atomic
+def incident_close(*, incident: Incident, by: User | None) -> Incident:
+    """Close a resolved incident; `by=None` is the auto-close timer."""
+    return _transition(incident, "close", by)
+
+
+@transaction.atomic
+def incident_cancel(*, incident: Incident, by: User, reason: str = "") -> Incident:
+    """Cancel an incident raised in error or as a duplicate."""
+    return _transition(incident, "cancel", by, body=reason.strip())
+
+
+def _notify_caller_of_comment(incident: Incident, by: User, body: str) -> None:
+    if incident.caller_id == by.pk:
+        return
+    _notify(
+        incident=incident,
+        event="incident.commented",
+        recipient=incident.caller,
+        subject=f"New comment: {incident.short_description}",
+        body=f"{by} wrote:\n\n{body}",
+        key=f"{incident.number}:{timezone.now().isoformat()}",
+    )
+
+
+@transaction.atomic
+def incident_comment(*, incident: Incident, by: User, body: str, kind: str = JournalKind.COMMENT):
+    """Add a public comment or an internal work note; a caller's comment resumes an incident awaiting the caller."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": "This field may not be blank."})
+    if kind not in (JournalKind.COMMENT, JournalKind.WORK_NOTE):
+        raise ValidationError({"kind": "Must be 'comment' or 'work_note'."})
+    agent = is_agent(by)
+    if kind == JournalKind.WORK_NOTE and not agent:
+        raise PermissionDenied("Only agents can write work notes.")
+    if not agent and incident.caller_id != by.pk:
+        raise PermissionDenied("You may not comment on this incident.")
+    entry = journal_add(ticket=incident, actor=by, kind=kind, body=body)
+    if kind == JournalKind.COMMENT:
+        if (
+            incident.caller_id == by.pk
+            and incident.state == IncidentState.ON_HOLD
+            and incident.hold_reason is not None
+            and incident.hold_reason.slug == AWAITING_CALLER
+        ):
+            _transition(incident, "resume", by, body="The caller replied.")
+            if incident.assigned_to is not None:
+                _notify(
+                    incident=incident,
+                    event="incident.caller_replied",
+                    recipient=incident.assigned_to,
+                    subject=f"Caller replied: {incident.short_description}",
+                    body=f"{by} replied and the incident is back in progress:\n\n{body}",
+                    key=f"{incident.number}:{entry.pk}",
+                )
+        else:
+            _notify_caller_of_comment(incident, by, body)
+    return entry
+
+
+def incident_auto_close(*, now: datetime | None = None, batch_size: int = 200) -> int:
+    """Close incidents resolved longer ago than ITSM_INCIDENT_AUTO_CLOSE_DAYS; safe to run twice or concurrently."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.ITSM_INCIDENT_AUTO_CLOSE_DAYS)
+    closed = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Incident.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(state=IncidentState.RESOLVED, resolved_at__lte=cutoff)
+                .order_by("resolved_at")[:batch_size]
+            )
+            for incident in batch:
+                try:
+                    with transaction.atomic():
+                        _transition(incident, "close", None, body="Closed automatically after resolution.")
+                        closed += 1
+                except (TransitionNotAllowed, ConcurrentTransition):
+                    logger.info("auto-close skipped %s: changed meanwhile", incident.number)
+        if len(batch) < batch_size:
+            return closed

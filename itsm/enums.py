@@ -1,0 +1,98 @@
+"""Enumerations of the kernel: state categories, journal kinds, impact, urgency and priority."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class StateCategory(models.TextChoices):
+    """The fixed category every practice state belongs to; SLA conditions, queues and reports bind to these."""
+
+    NEW = "new", _("New")
+    ACTIVE = "active", _("Active")
+    PENDING_CUSTOMER = "pending_customer", _("Pending customer")
+    PENDING_THIRD_PARTY = "pending_third_party", _("Pending third party")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_CATEGORIES = frozenset(
+    {StateCategory.NEW, StateCategory.ACTIVE, StateCategory.PENDING_CUSTOMER, StateCategory.PENDING_THIRD_PARTY}
+)
+INACTIVE_CATEGORIES = frozenset({StateCategory.CLOSED, StateCategory.CANCELLED})
+
+
+class TicketKind(models.TextChoices):
+    """Which practice a ticket belongs to; also its number prefix."""
+
+    INCIDENT = "incident", _("Incident")
+    PROBLEM = "problem", _("Problem")
+    CHANGE = "change", _("Change")
+    REQUEST = "request", _("Request")
+    REQUESTED_ITEM = "requested_item", _("Requested item")
+    TASK = "task", _("Task")
+
+
+NUMBER_PREFIXES = {
+    TicketKind.INCIDENT: "INC",
+    TicketKind.PROBLEM: "PRB",
+    TicketKind.CHANGE: "CHG",
+    TicketKind.REQUEST: "REQ",
+    TicketKind.REQUESTED_ITEM: "RITM",
+    TicketKind.TASK: "TASK",
+}
+
+
+class Impact(models.IntegerChoices):
+    """How widely the disruption is felt."""
+
+    HIGH = 1, _("1 - High")
+    MEDIUM = 2, _("2 - Medium")
+    LOW = 3, _("3 - Low")
+
+
+class Urgency(models.IntegerChoices):
+    """How quickly the business needs it resolved."""
+
+    HIGH = 1, _("1 - High")
+    MEDIUM = 2, _("2 - Medium")
+    LOW = 3, _("3 - Low")
+
+
+class Priority(models.IntegerChoices):
+    """Derived from impact and urgency through the priority matrix."""
+
+    CRITICAL = 1, _("1 - Critical")
+    HIGH = 2, _("2 - High")
+    MODERATE = 3, _("3 - Moderate")
+    LOW = 4, _("4 - Low")
+
+
+class JournalKind(models.TextChoices):
+    """What a journal entry records."""
+
+    COMMENT = "comment", _("Comment")
+    WORK_NOTE = "work_note", _("Work note")
+    FIELD_CHANGE = "field_change", _("Field change")
+    TRANSITION = "transition", _("Transition")
+
+
+PUBLIC_JOURNAL_KINDS = frozenset({JournalKind.COMMENT, JournalKind.TRANSITION})
+
+
+class OutboxStatus(models.TextChoices):
+    """Delivery state of an outbound message."""
+
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Role(models.TextChoices):
+    """Roles are Django groups with these names; permissions are granted to the group."""
+
+    END_USER = "End users", _("End users")
+    AGENT = "Agents", _("Agents")
+    TEAM_MANAGER = "Team managers", _("Team managers")
+    CHANGE_MANAGER = "Change managers", _("Change managers")
+    ADMIN = "Admins", _("Admins")

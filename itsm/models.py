@@ -1,0 +1,243 @@
+"""Kernel models: teams, the Ticket parent of every practice record, numbering, the priority matrix, the journal,
+attachments and the notification outbox."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from itsm.enums import (
+    INACTIVE_CATEGORIES,
+    Impact,
+    JournalKind,
+    OutboxStatus,
+    Priority,
+    StateCategory,
+    TicketKind,
+    Urgency,
+)
+
+
+class Team(models.Model):
+    """An assignment group: agents who work tickets together, with a manager."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_teams",
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("members"), blank=True, related_name="teams"
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NumberSequence(models.Model):
+    """The last number handed out for one prefix; a row lock makes numbering safe under concurrent creation."""
+
+    prefix = models.CharField(max_length=8, primary_key=True)
+    last_value = models.BigIntegerField(default=1000)
+
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.last_value:07d}"
+
+
+class PriorityRule(models.Model):
+    """One cell of the impact x urgency -> priority matrix, editable by admins."""
+
+    impact = models.PositiveSmallIntegerField(_("impact"), choices=Impact.choices)
+    urgency = models.PositiveSmallIntegerField(_("urgency"), choices=Urgency.choices)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices)
+
+    class Meta:
+        ordering = ["impact", "urgency"]
+        constraints = [models.UniqueConstraint(fields=["impact", "urgency"], name="priority_rule_unique_cell")]
+        verbose_name = _("priority rule")
+        verbose_name_plural = _("priority matrix")
+
+    def __str__(self) -> str:
+        return f"impact {self.impact} x urgency {self.urgency} -> {self.priority}"
+
+
+class Ticket(models.Model):
+    """The parent of every record people work (incident, problem, change, request, task): multi-table inheritance."""
+
+    # Each practice maps every one of its states to a StateCategory.
+    STATE_CATEGORIES: dict[str, str] = {}
+
+    number = models.CharField(_("number"), max_length=16, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=TicketKind.choices, editable=False, db_index=True)
+    short_description = models.CharField(_("short description"), max_length=160)
+    description = models.TextField(_("description"), blank=True)
+    caller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("caller"), on_delete=models.PROTECT, related_name="tickets_called"
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("opened by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets_opened",
+    )
+    assignment_group = models.ForeignKey(
+        Team, verbose_name=_("assignment group"), null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets_assigned",
+    )
+    service = models.ForeignKey(
+        "catalog.Service", verbose_name=_("service"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    configuration_item = models.ForeignKey(
+        "catalog.ConfigurationItem",
+        verbose_name=_("configuration item"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    impact = models.PositiveSmallIntegerField(_("impact"), choices=Impact.choices, default=Impact.LOW)
+    urgency = models.PositiveSmallIntegerField(_("urgency"), choices=Urgency.choices, default=Urgency.LOW)
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, default=Priority.LOW, editable=False
+    )
+    state_category = models.CharField(
+        _("state category"), max_length=24, choices=StateCategory.choices, default=StateCategory.NEW, editable=False
+    )
+    active = models.BooleanField(_("active"), default=True, editable=False)
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now, editable=False)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            models.Index(fields=["kind", "-opened_at"], name="ticket_kind_opened"),
+            models.Index(fields=["assignment_group", "state_category", "priority"], name="ticket_group_queue"),
+            models.Index(fields=["assigned_to", "active"], name="ticket_assignee_active"),
+            models.Index(fields=["caller", "-opened_at"], name="ticket_caller_opened"),
+            models.Index(fields=["state_category", "priority", "opened_at"], name="ticket_category_priority"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.short_description}"
+
+    def sync_state_category(self, state: str) -> None:
+        """Derive the category and active flag from the practice state; called after every transition."""
+        self.state_category = self.STATE_CATEGORIES[state]
+        self.active = self.state_category not in INACTIVE_CATEGORIES
+
+
+class JournalEntry(models.Model):
+    """One line of a ticket's history: a comment, a work note, a field change or a transition, with actor and time."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="journal")
+    kind = models.CharField(_("kind"), max_length=16, choices=JournalKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    body = models.TextField(_("body"), blank=True)
+    field = models.CharField(_("field"), max_length=64, blank=True)
+    old_value = models.TextField(_("old value"), blank=True)
+    new_value = models.TextField(_("new value"), blank=True)
+    transition = models.CharField(_("transition"), max_length=32, blank=True)
+    from_state = models.CharField(_("from state"), max_length=32, blank=True)
+    to_state = models.CharField(_("to state"), max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="journal_ticket_time")]
+        verbose_name = _("journal entry")
+        verbose_name_plural = _("journal")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.ticket_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind == JournalKind.COMMENT
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name never comes from the user: it is a random id with the validated extension.
+    suffix = PurePath(filename).suffix.lower()
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(models.Model):
+    """A file attached to a ticket: size-limited, type allow-listed, always served as a download."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    public = models.BooleanField(_("visible to the caller"), default=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class OutboxMessage(models.Model):
+    """A notification written in the same transaction as the change that caused it, sent later by a worker."""
+
+    event = models.CharField(_("event"), max_length=64)
+    dedupe_key = models.CharField(_("deduplication key"), max_length=200, unique=True)
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    to_email = models.EmailField(_("to"))
+    subject = models.CharField(_("subject"), max_length=255)
+    body = models.TextField(_("body"))
+    status = models.CharField(_("status"), max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="outbox_pending")]
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox")
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.to_email}"

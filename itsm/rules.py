@@ -1,0 +1,47 @@
+"""Permission predicates (django-rules) shared by the state machines, the API, the views and the templates."""
+
+from __future__ import annotations
+
+import rules
+from django.contrib.auth.models import AnonymousUser, User
+
+from itsm.enums import Role
+
+
+def user_roles(user: User | AnonymousUser) -> frozenset[str]:
+    """The names of the role groups the user belongs to, cached on the user object for the request."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_itsm_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._itsm_roles = cached
+    return cached
+
+
+@rules.predicate
+def is_agent(user: User) -> bool:
+    """Agents (and anyone above them) work tickets in the workspace and see every ticket."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or bool(
+        user_roles(user) & {Role.AGENT, Role.TEAM_MANAGER, Role.CHANGE_MANAGER, Role.ADMIN}
+    )
+
+
+@rules.predicate
+def is_admin(user: User) -> bool:
+    """Admins configure the desk."""
+    return user.is_authenticated and user.is_active and (user.is_superuser or Role.ADMIN in user_roles(user))
+
+
+@rules.predicate
+def is_caller(user: User, ticket) -> bool:
+    """The user the ticket was raised for."""
+    return ticket is not None and user.is_authenticated and ticket.caller_id == user.pk
+
+
+rules.add_perm("itsm.work_tickets", is_agent)
+rules.add_perm("itsm.view_ticket", is_agent | is_caller)
+rules.add_perm("itsm.comment_ticket", is_agent | is_caller)
+rules.add_perm("itsm.write_work_note", is_agent)

@@ -1,0 +1,241 @@
+"""Kernel writes: numbering, the journal, transition checks, the outbox and attachments."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
+
+from itsm.enums import NUMBER_PREFIXES, JournalKind, OutboxStatus
+from itsm.models import JournalEntry, NumberSequence, OutboxMessage, Ticket
+
+logger = logging.getLogger(__name__)
+
+
+def ticket_next_number(*, kind: str) -> str:
+    """Hand out the next number for a practice (INC0001001 ...); must run inside the creating transaction."""
+    prefix = NUMBER_PREFIXES[kind]
+    # The UPDATE takes a row lock that is held until the creating transaction commits, so two creations never
+    # read the same value; the row is created on first use.
+    with transaction.atomic():
+        updated = NumberSequence.objects.filter(prefix=prefix).update(last_value=F("last_value") + 1)
+        if not updated:
+            NumberSequence.objects.get_or_create(prefix=prefix)
+            NumberSequence.objects.filter(prefix=prefix).update(last_value=F("last_value") + 1)
+        value = NumberSequence.objects.values_list("last_value", flat=True).get(prefix=prefix)
+    return f"{prefix}{value:07d}"
+
+
+def transition_ensure_allowed(*, user: User, transition: Callable[..., Any]) -> None:
+    """Raise TransitionNotAllowed (409) when the state forbids it, PermissionDenied (403) when the user may not."""
+    if not can_proceed(transition):
+        instance = transition.__self__
+        raise TransitionNotAllowed(
+            f"'{transition.__name__}' is not allowed from state '{instance.state}'",
+            object=instance,
+            method=transition,
+        )
+    if not has_transition_perm(transition, user):
+        raise PermissionDenied(f"You may not '{transition.__name__}' this record.")
+
+
+def journal_add(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    kind: str,
+    body: str = "",
+    **fields: str,
+) -> JournalEntry:
+    """Write one journal entry (comment, work note, field change or transition) in the current transaction."""
+    return JournalEntry.objects.create(ticket=ticket, actor=actor, kind=kind, body=body, **fields)
+
+
+def journal_transition(
+    *, ticket: Ticket, actor: User | None, name: str, from_state: str, to_state: str, body: str = ""
+) -> JournalEntry:
+    """Record a state transition in the journal."""
+    return journal_add(
+        ticket=ticket,
+        actor=actor,
+        kind=JournalKind.TRANSITION,
+        transition=name,
+        from_state=from_state,
+        to_state=to_state,
+        body=body,
+    )
+
+
+def journal_field_changes(
+    *, ticket: Ticket, actor: User | None, changes: Iterable[tuple[str, str, str]]
+) -> list[JournalEntry]:
+    """Record field changes (field, old value, new value) in one bulk insert."""
+    now = timezone.now()
+    entries = [
+        JournalEntry(
+            ticket=ticket,
+            actor=actor,
+            kind=JournalKind.FIELD_CHANGE,
+            field=field,
+            old_value=old,
+            new_value=new,
+            created_at=now,
+        )
+        for field, old, new in changes
+    ]
+    return JournalEntry.objects.bulk_create(entries)
+
+
+def outbox_enqueue(
+    *, event: str, ticket: Ticket | None, recipient: User, subject: str, body: str, key: str
+) -> OutboxMessage | None:
+    """Queue a notification in the current transaction and send it after commit; `key` makes it idempotent."""
+    if not recipient.email:
+        return None
+    dedupe_key = f"{event}:{key}:{recipient.pk}"
+    message, created = OutboxMessage.objects.get_or_create(
+        dedupe_key=dedupe_key,
+        defaults={
+            "event": event,
+            "ticket": ticket,
+            "recipient": recipient,
+            "to_email": recipient.email,
+            "subject": " ".join(subject.split())[:255],  # never a newline in a header
+            "body": body,
+        },
+    )
+    if created:
+        from itsm.tasks import outbox_send_task
+
+        transaction.on_commit(lambda: outbox_send_task.delay(message_id=message.pk))
+    return message
+
+
+def outbox_send(*, message_id: int) -> bool:
+    """Send one pending outbox message; the row lock and the status make a second run a no-op."""
+    with transaction.atomic():
+        message = OutboxMessage.objects.select_for_update().filter(pk=message_id, status=OutboxStatus.PENDING).first()
+        if message is None:
+            return False
+        message.attempts += 1
+        try:
+            EmailMessage(
+                subject=message.subject,
+                body=message.body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[message.to_email],
+                headers={"Auto-Submitted": "auto-generated"},
+            ).send()
+        except Exception as exc:  # noqa: BLE001 - any transport error is recorded and retried by the sweep
+            logger.warning("outbox message %s failed: %s", message.pk, exc)
+            message.last_error = str(exc)[:2000]
+            if message.attempts >= 5:
+                message.status = OutboxStatus.FAILED
+            message.save(update_fields=["attempts", "last_error", "status"])
+            return False
+        message.status = OutboxStatus.SENT
+        message.sent_at = timezone.now()
+        message.save(update_fields=["attempts", "status", "sent_at"])
+        return True
+
+
+def outbox_flush(*, limit: int = 200) -> int:
+    """Send what is still pending (after a lost task or a failure); returns how many were sent."""
+    ids = list(
+        OutboxMessage.objects.filter(status=OutboxStatus.PENDING).order_by("created_at").values_list("pk", flat=True)[
+            :limit
+        ]
+    )
+    return sum(outbox_send(message_id=pk) for pk in ids)
+
+
+# Magic bytes of the binary types we accept; text types must decode as UTF-8 and contain no markup.
+_MAGIC = {
+    "pdf": [b"%PDF-"],
+    "png": [b"\x89PNG\r\n\x1a\n"],
+    "jpg": [b"\xff\xd8\xff"],
+    "jpeg": [b"\xff\xd8\xff"],
+    "gif": [b"GIF87a", b"GIF89a"],
+    "zip": [b"PK\x03\x04"],
+    "docx": [b"PK\x03\x04"],
+    "xlsx": [b"PK\x03\x04"],
+    "pptx": [b"PK\x03\x04"],
+    "odt": [b"PK\x03\x04"],
+    "ods": [b"PK\x03\x04"],
+}
+_TEXT_TYPES = {"txt", "log", "csv", "eml"}
+_CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "zip": "application/zip",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "eml": "message/rfc822",
+    "csv": "text/csv",
+}
+
+
+def attachment_clean_name(name: str) -> str:
+    """A display name without path parts or control characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>').strip().lstrip(".")
+    return cleaned[:200] or "attachment"
+
+
+def attachment_validate(*, name: str, head: bytes, size: int) -> tuple[str, str]:
+    """Check size, extension and content; return (clean name, content type) or raise ValidationError on `file`."""
+    from django.core.exceptions import ValidationError
+
+    clean = attachment_clean_name(name)
+    ext = clean.rsplit(".", 1)[-1].lower() if "." in clean else ""
+    if size > settings.ITSM_ATTACHMENT_MAX_BYTES:
+        raise ValidationError({"file": f"The file is larger than {settings.ITSM_ATTACHMENT_MAX_BYTES} bytes."})
+    if size == 0:
+        raise ValidationError({"file": "The file is empty."})
+    if ext not in settings.ITSM_ATTACHMENT_ALLOWED_EXTENSIONS:
+        raise ValidationError({"file": f"Files of type '.{ext}' are not accepted."})
+    if ext in _MAGIC:
+        if not any(head.startswith(magic) for magic in _MAGIC[ext]):
+            raise ValidationError({"file": f"The content is not a valid .{ext} file."})
+    elif ext in _TEXT_TYPES:
+        lowered = head.lower()
+        if b"\x00" in head or b"<script" in lowered or b"<html" in lowered or b"<svg" in lowered:
+            raise ValidationError({"file": "Text files must not contain binary data or markup."})
+    return clean, _CONTENT_TYPES.get(ext, "text/plain")
+
+
+@transaction.atomic
+def attachment_add(*, ticket: Ticket, by: User, uploaded, public: bool = True):
+    """Validate and store an uploaded file on the ticket, and journal it as a work note or comment."""
+    from itsm.models import Attachment
+
+    head = uploaded.read(512)
+    uploaded.seek(0)
+    name, content_type = attachment_validate(name=uploaded.name or "", head=head, size=uploaded.size)
+    attachment = Attachment(
+        ticket=ticket, filename=name, content_type=content_type, size=uploaded.size, public=public, uploaded_by=by
+    )
+    attachment.file.save(name, uploaded, save=False)
+    attachment.save()
+    journal_add(
+        ticket=ticket,
+        actor=by,
+        kind=JournalKind.COMMENT if public else JournalKind.WORK_NOTE,
+        body=f"Attached {name} ({uploaded.size} bytes)",
+    )
+    return attachment

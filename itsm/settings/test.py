@@ -1,0 +1,36 @@
+"""Test settings: PostgreSQL when one is reachable (always in CI), otherwise SQLite; eager nothing.
+
+`DATABASE_URL` wins when set. Without it the suite probes 127.0.0.1:5432 and uses PostgreSQL there, so a developer
+machine with a local server tests against the real thing; `ITSM_REQUIRE_SERVICES=1` makes a missing server an error.
+"""
+
+import os
+import socket
+
+from itsm.settings.base import *  # noqa: F403
+from itsm.settings.base import env
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+REQUIRE_SERVICES = env.bool("ITSM_REQUIRE_SERVICES", default=False)
+
+if "DATABASE_URL" not in os.environ and _reachable("127.0.0.1", 5432):
+    DATABASES = {"default": env.db_url_config("postgres://postgres@127.0.0.1:5432/itsm")}  # noqa: F405
+    DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if REQUIRE_SERVICES and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise RuntimeError("ITSM_REQUIRE_SERVICES=1 but no PostgreSQL is configured or reachable on 127.0.0.1:5432")
+
+ITSM_TEST_REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
+CELERY_TASK_ALWAYS_EAGER = False
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

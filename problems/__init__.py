@@ -1,0 +1,1 @@
+"""Problem management: problems, root causes and known errors (see issue 4; models land there)."""

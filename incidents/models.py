@@ -88,7 +88,11 @@ class Incident(ConcurrentTransitionMixin, Ticket):
     )
     close_notes = models.TextField(_("close notes"), blank=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent incident"), null=True, blank=True, on_delete=models.SET_NULL,
+        "self",
+        verbose_name=_("parent incident"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="children",
     )
     major_incident = models.BooleanField(_("major incident"), default=False)

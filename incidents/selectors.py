@@ -12,7 +12,13 @@ from itsm.rules import is_agent
 def incident_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Incident]:
     """Every incident for agents; an end user's own incidents (where they are the caller) otherwise."""
     incidents = Incident.objects.select_related(
-        "caller", "assignment_group", "assigned_to", "service", "configuration_item", "hold_reason", "close_code",
+        "caller",
+        "assignment_group",
+        "assigned_to",
+        "service",
+        "configuration_item",
+        "hold_reason",
+        "close_code",
         "parent",
     )
     if not user.is_authenticated:

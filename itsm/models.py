@@ -104,7 +104,12 @@ class Ticket(models.Model):
         related_name="tickets_opened",
     )
     assignment_group = models.ForeignKey(
-        Team, verbose_name=_("assignment group"), null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+        Team,
+        verbose_name=_("assignment group"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
     )
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -135,7 +135,7 @@ def outbox_send(*, message_id: int) -> bool:
                 to=[message.to_email],
                 headers={"Auto-Submitted": "auto-generated"},
             ).send()
-        except Exception as exc:  # noqa: BLE001 - any transport error is recorded and retried by the sweep
+        except Exception as exc:
             logger.warning("outbox message %s failed: %s", message.pk, exc)
             message.last_error = str(exc)[:2000]
             if message.attempts >= 5:
@@ -151,9 +151,9 @@ def outbox_send(*, message_id: int) -> bool:
 def outbox_flush(*, limit: int = 200) -> int:
     """Send what is still pending (after a lost task or a failure); returns how many were sent."""
     ids = list(
-        OutboxMessage.objects.filter(status=OutboxStatus.PENDING).order_by("created_at").values_list("pk", flat=True)[
-            :limit
-        ]
+        OutboxMessage.objects.filter(status=OutboxStatus.PENDING)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
     )
     return sum(outbox_send(message_id=pk) for pk in ids)
 

@@ -4,42 +4,68 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Service',
+            name="Service",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('criticality', models.PositiveSmallIntegerField(choices=[(1, '1 - Critical'), (2, '2 - High'), (3, '3 - Medium'), (4, '4 - Low')], default=3, verbose_name='criticality')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120, unique=True, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "criticality",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "1 - Critical"), (2, "2 - High"), (3, "3 - Medium"), (4, "4 - Low")],
+                        default=3,
+                        verbose_name="criticality",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'service',
-                'verbose_name_plural': 'services',
-                'ordering': ['name'],
+                "verbose_name": "service",
+                "verbose_name_plural": "services",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ConfigurationItem',
+            name="ConfigurationItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True, verbose_name='name')),
-                ('ci_type', models.CharField(choices=[('application', 'Application'), ('server', 'Server'), ('database', 'Database'), ('network', 'Network device'), ('storage', 'Storage'), ('workstation', 'Workstation'), ('other', 'Other')], default='other', max_length=20, verbose_name='type')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('depends_on', models.ManyToManyField(blank=True, related_name='dependents', to='catalog.configurationitem', verbose_name='depends on')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120, unique=True, verbose_name="name")),
+                (
+                    "ci_type",
+                    models.CharField(
+                        choices=[
+                            ("application", "Application"),
+                            ("server", "Server"),
+                            ("database", "Database"),
+                            ("network", "Network device"),
+                            ("storage", "Storage"),
+                            ("workstation", "Workstation"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=20,
+                        verbose_name="type",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "depends_on",
+                    models.ManyToManyField(
+                        blank=True, related_name="dependents", to="catalog.configurationitem", verbose_name="depends on"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'configuration item',
-                'verbose_name_plural': 'configuration items',
-                'ordering': ['name'],
+                "verbose_name": "configuration item",
+                "verbose_name_plural": "configuration items",
+                "ordering": ["name"],
             },
         ),
     ]

@@ -5,28 +5,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('itsm', '0001_initial'),
+        ("catalog", "0001_initial"),
+        ("itsm", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='configurationitem',
-            name='owner_team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cis', to='itsm.team', verbose_name='owner team'),
+            model_name="configurationitem",
+            name="owner_team",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cis",
+                to="itsm.team",
+                verbose_name="owner team",
+            ),
         ),
         migrations.AddField(
-            model_name='service',
-            name='owner_team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='services', to='itsm.team', verbose_name='owner team'),
+            model_name="service",
+            name="owner_team",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="services",
+                to="itsm.team",
+                verbose_name="owner team",
+            ),
         ),
         migrations.AddField(
-            model_name='configurationitem',
-            name='service',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cis', to='catalog.service', verbose_name='service'),
+            model_name="configurationitem",
+            name="service",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cis",
+                to="catalog.service",
+                verbose_name="service",
+            ),
         ),
     ]

@@ -6,62 +6,130 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('itsm', '0001_initial'),
+        ("itsm", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CloseCode',
+            name="CloseCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=40, unique=True, verbose_name='slug')),
-                ('name', models.CharField(max_length=80, verbose_name='name')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=40, unique=True, verbose_name="slug")),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="order")),
             ],
             options={
-                'verbose_name': 'close code',
-                'verbose_name_plural': 'close codes',
-                'ordering': ['order', 'name'],
+                "verbose_name": "close code",
+                "verbose_name_plural": "close codes",
+                "ordering": ["order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='HoldReason',
+            name="HoldReason",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=40, unique=True, verbose_name='slug')),
-                ('name', models.CharField(max_length=80, verbose_name='name')),
-                ('category', models.CharField(choices=[('pending_customer', 'Pending customer'), ('pending_third_party', 'Pending third party')], default='pending_third_party', max_length=24, verbose_name='state category')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=40, unique=True, verbose_name="slug")),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("pending_customer", "Pending customer"),
+                            ("pending_third_party", "Pending third party"),
+                        ],
+                        default="pending_third_party",
+                        max_length=24,
+                        verbose_name="state category",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="order")),
             ],
             options={
-                'verbose_name': 'hold reason',
-                'verbose_name_plural': 'hold reasons',
-                'ordering': ['order', 'name'],
+                "verbose_name": "hold reason",
+                "verbose_name_plural": "hold reasons",
+                "ordering": ["order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Incident',
+            name="Incident",
             fields=[
-                ('ticket_ptr', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, related_name='incident', serialize=False, to='itsm.ticket')),
-                ('state', django_fsm.FSMField(choices=[('new', 'New'), ('in_progress', 'In Progress'), ('on_hold', 'On Hold'), ('resolved', 'Resolved'), ('closed', 'Closed'), ('canceled', 'Canceled')], db_index=True, default='new', max_length=50, protected=True, verbose_name='state')),
-                ('close_notes', models.TextField(blank=True, verbose_name='close notes')),
-                ('major_incident', models.BooleanField(default=False, verbose_name='major incident')),
-                ('reopen_count', models.PositiveSmallIntegerField(default=0, editable=False, verbose_name='reopen count')),
-                ('close_code', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='incidents.closecode', verbose_name='close code')),
-                ('hold_reason', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='incidents.holdreason', verbose_name='hold reason')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='incidents.incident', verbose_name='parent incident')),
+                (
+                    "ticket_ptr",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        related_name="incident",
+                        serialize=False,
+                        to="itsm.ticket",
+                    ),
+                ),
+                (
+                    "state",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("new", "New"),
+                            ("in_progress", "In Progress"),
+                            ("on_hold", "On Hold"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                            ("canceled", "Canceled"),
+                        ],
+                        db_index=True,
+                        default="new",
+                        max_length=50,
+                        protected=True,
+                        verbose_name="state",
+                    ),
+                ),
+                ("close_notes", models.TextField(blank=True, verbose_name="close notes")),
+                ("major_incident", models.BooleanField(default=False, verbose_name="major incident")),
+                (
+                    "reopen_count",
+                    models.PositiveSmallIntegerField(default=0, editable=False, verbose_name="reopen count"),
+                ),
+                (
+                    "close_code",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="incidents.closecode",
+                        verbose_name="close code",
+                    ),
+                ),
+                (
+                    "hold_reason",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="incidents.holdreason",
+                        verbose_name="hold reason",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="children",
+                        to="incidents.incident",
+                        verbose_name="parent incident",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'incident',
-                'verbose_name_plural': 'incidents',
-                'permissions': [('work_incident', 'Can work incidents (agent)')],
+                "verbose_name": "incident",
+                "verbose_name_plural": "incidents",
+                "permissions": [("work_incident", "Can work incidents (agent)")],
             },
-            bases=(django_fsm.ConcurrentTransitionMixin, 'itsm.ticket'),
+            bases=(django_fsm.ConcurrentTransitionMixin, "itsm.ticket"),
         ),
     ]

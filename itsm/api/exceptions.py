@@ -14,8 +14,10 @@ from rest_framework.views import exception_handler as drf_exception_handler
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ConcurrentTransition):
         return Response(
-            {"detail": "Someone else changed the state of this record first; reload and try again.",
-             "code": "concurrent_transition"},
+            {
+                "detail": "Someone else changed the state of this record first; reload and try again.",
+                "code": "concurrent_transition",
+            },
             status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, TransitionNotAllowed):

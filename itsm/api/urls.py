@@ -1,6 +1,6 @@
 """API routes: /api/v1/..., the OpenAPI schema and the interactive docs."""
 
-from django.urls import include, path
+from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [

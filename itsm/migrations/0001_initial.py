@@ -2,183 +2,389 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import itsm.models
 from django.conf import settings
 from django.db import migrations, models
 
+import itsm.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='NumberSequence',
+            name="NumberSequence",
             fields=[
-                ('prefix', models.CharField(max_length=8, primary_key=True, serialize=False)),
-                ('last_value', models.BigIntegerField(default=1000)),
+                ("prefix", models.CharField(max_length=8, primary_key=True, serialize=False)),
+                ("last_value", models.BigIntegerField(default=1000)),
             ],
             options={
-                'verbose_name': 'number sequence',
-                'verbose_name_plural': 'number sequences',
+                "verbose_name": "number sequence",
+                "verbose_name_plural": "number sequences",
             },
         ),
         migrations.CreateModel(
-            name='PriorityRule',
+            name="PriorityRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('impact', models.PositiveSmallIntegerField(choices=[(1, '1 - High'), (2, '2 - Medium'), (3, '3 - Low')], verbose_name='impact')),
-                ('urgency', models.PositiveSmallIntegerField(choices=[(1, '1 - High'), (2, '2 - Medium'), (3, '3 - Low')], verbose_name='urgency')),
-                ('priority', models.PositiveSmallIntegerField(choices=[(1, '1 - Critical'), (2, '2 - High'), (3, '3 - Moderate'), (4, '4 - Low')], verbose_name='priority')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "impact",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "1 - High"), (2, "2 - Medium"), (3, "3 - Low")], verbose_name="impact"
+                    ),
+                ),
+                (
+                    "urgency",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "1 - High"), (2, "2 - Medium"), (3, "3 - Low")], verbose_name="urgency"
+                    ),
+                ),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "1 - Critical"), (2, "2 - High"), (3, "3 - Moderate"), (4, "4 - Low")],
+                        verbose_name="priority",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'priority rule',
-                'verbose_name_plural': 'priority matrix',
-                'ordering': ['impact', 'urgency'],
-                'constraints': [models.UniqueConstraint(fields=('impact', 'urgency'), name='priority_rule_unique_cell')],
+                "verbose_name": "priority rule",
+                "verbose_name_plural": "priority matrix",
+                "ordering": ["impact", "urgency"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("impact", "urgency"), name="priority_rule_unique_cell")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('manager', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='managed_teams', to=settings.AUTH_USER_MODEL, verbose_name='manager')),
-                ('members', models.ManyToManyField(blank=True, related_name='teams', to=settings.AUTH_USER_MODEL, verbose_name='members')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "manager",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="managed_teams",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="manager",
+                    ),
+                ),
+                (
+                    "members",
+                    models.ManyToManyField(
+                        blank=True, related_name="teams", to=settings.AUTH_USER_MODEL, verbose_name="members"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'team',
-                'verbose_name_plural': 'teams',
-                'ordering': ['name'],
+                "verbose_name": "team",
+                "verbose_name_plural": "teams",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Ticket',
+            name="Ticket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(editable=False, max_length=16, unique=True, verbose_name='number')),
-                ('kind', models.CharField(choices=[('incident', 'Incident'), ('problem', 'Problem'), ('change', 'Change'), ('request', 'Request'), ('requested_item', 'Requested item'), ('task', 'Task')], db_index=True, editable=False, max_length=20, verbose_name='kind')),
-                ('short_description', models.CharField(max_length=160, verbose_name='short description')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('impact', models.PositiveSmallIntegerField(choices=[(1, '1 - High'), (2, '2 - Medium'), (3, '3 - Low')], default=3, verbose_name='impact')),
-                ('urgency', models.PositiveSmallIntegerField(choices=[(1, '1 - High'), (2, '2 - Medium'), (3, '3 - Low')], default=3, verbose_name='urgency')),
-                ('priority', models.PositiveSmallIntegerField(choices=[(1, '1 - Critical'), (2, '2 - High'), (3, '3 - Moderate'), (4, '4 - Low')], default=4, editable=False, verbose_name='priority')),
-                ('state_category', models.CharField(choices=[('new', 'New'), ('active', 'Active'), ('pending_customer', 'Pending customer'), ('pending_third_party', 'Pending third party'), ('resolved', 'Resolved'), ('closed', 'Closed'), ('cancelled', 'Cancelled')], default='new', editable=False, max_length=24, verbose_name='state category')),
-                ('active', models.BooleanField(default=True, editable=False, verbose_name='active')),
-                ('opened_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='opened at')),
-                ('resolved_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='resolved at')),
-                ('closed_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='closed at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('assigned_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets_assigned', to=settings.AUTH_USER_MODEL, verbose_name='assigned to')),
-                ('assignment_group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='itsm.team', verbose_name='assignment group')),
-                ('caller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tickets_called', to=settings.AUTH_USER_MODEL, verbose_name='caller')),
-                ('configuration_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.configurationitem', verbose_name='configuration item')),
-                ('opened_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets_opened', to=settings.AUTH_USER_MODEL, verbose_name='opened by')),
-                ('service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.service', verbose_name='service')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.CharField(editable=False, max_length=16, unique=True, verbose_name="number")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("incident", "Incident"),
+                            ("problem", "Problem"),
+                            ("change", "Change"),
+                            ("request", "Request"),
+                            ("requested_item", "Requested item"),
+                            ("task", "Task"),
+                        ],
+                        db_index=True,
+                        editable=False,
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("short_description", models.CharField(max_length=160, verbose_name="short description")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "impact",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "1 - High"), (2, "2 - Medium"), (3, "3 - Low")], default=3, verbose_name="impact"
+                    ),
+                ),
+                (
+                    "urgency",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "1 - High"), (2, "2 - Medium"), (3, "3 - Low")], default=3, verbose_name="urgency"
+                    ),
+                ),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "1 - Critical"), (2, "2 - High"), (3, "3 - Moderate"), (4, "4 - Low")],
+                        default=4,
+                        editable=False,
+                        verbose_name="priority",
+                    ),
+                ),
+                (
+                    "state_category",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("active", "Active"),
+                            ("pending_customer", "Pending customer"),
+                            ("pending_third_party", "Pending third party"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="new",
+                        editable=False,
+                        max_length=24,
+                        verbose_name="state category",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, editable=False, verbose_name="active")),
+                (
+                    "opened_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name="opened at"),
+                ),
+                (
+                    "resolved_at",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="resolved at"),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, editable=False, null=True, verbose_name="closed at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "assigned_to",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets_assigned",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="assigned to",
+                    ),
+                ),
+                (
+                    "assignment_group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets",
+                        to="itsm.team",
+                        verbose_name="assignment group",
+                    ),
+                ),
+                (
+                    "caller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets_called",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="caller",
+                    ),
+                ),
+                (
+                    "configuration_item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.configurationitem",
+                        verbose_name="configuration item",
+                    ),
+                ),
+                (
+                    "opened_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tickets_opened",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="opened by",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.service",
+                        verbose_name="service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ticket',
-                'verbose_name_plural': 'tickets',
+                "verbose_name": "ticket",
+                "verbose_name_plural": "tickets",
             },
         ),
         migrations.CreateModel(
-            name='OutboxMessage',
+            name="OutboxMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event', models.CharField(max_length=64, verbose_name='event')),
-                ('dedupe_key', models.CharField(max_length=200, unique=True, verbose_name='deduplication key')),
-                ('to_email', models.EmailField(max_length=254, verbose_name='to')),
-                ('subject', models.CharField(max_length=255, verbose_name='subject')),
-                ('body', models.TextField(verbose_name='body')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('sent', 'Sent'), ('failed', 'Failed')], default='pending', max_length=16, verbose_name='status')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
-                ('last_error', models.TextField(blank=True, verbose_name='last error')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent at')),
-                ('recipient', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='outbox', to='itsm.ticket')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("event", models.CharField(max_length=64, verbose_name="event")),
+                ("dedupe_key", models.CharField(max_length=200, unique=True, verbose_name="deduplication key")),
+                ("to_email", models.EmailField(max_length=254, verbose_name="to")),
+                ("subject", models.CharField(max_length=255, verbose_name="subject")),
+                ("body", models.TextField(verbose_name="body")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("sent", "Sent"), ("failed", "Failed")],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                ("last_error", models.TextField(blank=True, verbose_name="last error")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent at")),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="outbox",
+                        to="itsm.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'outbox message',
-                'verbose_name_plural': 'outbox',
-                'ordering': ['-created_at'],
+                "verbose_name": "outbox message",
+                "verbose_name_plural": "outbox",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='JournalEntry',
+            name="JournalEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('comment', 'Comment'), ('work_note', 'Work note'), ('field_change', 'Field change'), ('transition', 'Transition')], max_length=16, verbose_name='kind')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
-                ('body', models.TextField(blank=True, verbose_name='body')),
-                ('field', models.CharField(blank=True, max_length=64, verbose_name='field')),
-                ('old_value', models.TextField(blank=True, verbose_name='old value')),
-                ('new_value', models.TextField(blank=True, verbose_name='new value')),
-                ('transition', models.CharField(blank=True, max_length=32, verbose_name='transition')),
-                ('from_state', models.CharField(blank=True, max_length=32, verbose_name='from state')),
-                ('to_state', models.CharField(blank=True, max_length=32, verbose_name='to state')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL, verbose_name='actor')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='journal', to='itsm.ticket')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("comment", "Comment"),
+                            ("work_note", "Work note"),
+                            ("field_change", "Field change"),
+                            ("transition", "Transition"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at")),
+                ("body", models.TextField(blank=True, verbose_name="body")),
+                ("field", models.CharField(blank=True, max_length=64, verbose_name="field")),
+                ("old_value", models.TextField(blank=True, verbose_name="old value")),
+                ("new_value", models.TextField(blank=True, verbose_name="new value")),
+                ("transition", models.CharField(blank=True, max_length=32, verbose_name="transition")),
+                ("from_state", models.CharField(blank=True, max_length=32, verbose_name="from state")),
+                ("to_state", models.CharField(blank=True, max_length=32, verbose_name="to state")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="actor",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="journal", to="itsm.ticket"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'journal entry',
-                'verbose_name_plural': 'journal',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "journal entry",
+                "verbose_name_plural": "journal",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=255, upload_to=itsm.models.attachment_path)),
-                ('filename', models.CharField(max_length=255, verbose_name='file name')),
-                ('content_type', models.CharField(max_length=100, verbose_name='content type')),
-                ('size', models.PositiveBigIntegerField(verbose_name='size')),
-                ('public', models.BooleanField(default=True, verbose_name='visible to the caller')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
-                ('uploaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='itsm.ticket')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("file", models.FileField(max_length=255, upload_to=itsm.models.attachment_path)),
+                ("filename", models.CharField(max_length=255, verbose_name="file name")),
+                ("content_type", models.CharField(max_length=100, verbose_name="content type")),
+                ("size", models.PositiveBigIntegerField(verbose_name="size")),
+                ("public", models.BooleanField(default=True, verbose_name="visible to the caller")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at")),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="attachments", to="itsm.ticket"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'attachment',
-                'verbose_name_plural': 'attachments',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "attachment",
+                "verbose_name_plural": "attachments",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['kind', '-opened_at'], name='ticket_kind_opened'),
+            model_name="ticket",
+            index=models.Index(fields=["kind", "-opened_at"], name="ticket_kind_opened"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['assignment_group', 'state_category', 'priority'], name='ticket_group_queue'),
+            model_name="ticket",
+            index=models.Index(fields=["assignment_group", "state_category", "priority"], name="ticket_group_queue"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['assigned_to', 'active'], name='ticket_assignee_active'),
+            model_name="ticket",
+            index=models.Index(fields=["assigned_to", "active"], name="ticket_assignee_active"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['caller', '-opened_at'], name='ticket_caller_opened'),
+            model_name="ticket",
+            index=models.Index(fields=["caller", "-opened_at"], name="ticket_caller_opened"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['state_category', 'priority', 'opened_at'], name='ticket_category_priority'),
+            model_name="ticket",
+            index=models.Index(fields=["state_category", "priority", "opened_at"], name="ticket_category_priority"),
         ),
         migrations.AddIndex(
-            model_name='outboxmessage',
-            index=models.Index(fields=['status', 'created_at'], name='outbox_pending'),
+            model_name="outboxmessage",
+            index=models.Index(fields=["status", "created_at"], name="outbox_pending"),
         ),
         migrations.AddIndex(
-            model_name='journalentry',
-            index=models.Index(fields=['ticket', 'created_at', 'id'], name='journal_ticket_time'),
+            model_name="journalentry",
+            index=models.Index(fields=["ticket", "created_at", "id"], name="journal_ticket_time"),
         ),
     ]

@@ -211,7 +211,23 @@ CELERY_BEAT_SCHEDULE = {
 ITSM_ATTACHMENT_MAX_BYTES = env.int("ITSM_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 ITSM_ATTACHMENT_ALLOWED_EXTENSIONS = env.list(
     "ITSM_ATTACHMENT_ALLOWED_EXTENSIONS",
-    default=["txt", "log", "csv", "pdf", "png", "jpg", "jpeg", "gif", "docx", "xlsx", "pptx", "odt", "ods", "zip", "eml"],
+    default=[
+        "txt",
+        "log",
+        "csv",
+        "pdf",
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "docx",
+        "xlsx",
+        "pptx",
+        "odt",
+        "ods",
+        "zip",
+        "eml",
+    ],
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = ITSM_ATTACHMENT_MAX_BYTES + 1024 * 1024
 

@@ -22,7 +22,7 @@ def _reachable(host: str, port: int) -> bool:
 REQUIRE_SERVICES = env.bool("ITSM_REQUIRE_SERVICES", default=False)
 
 if "DATABASE_URL" not in os.environ and _reachable("127.0.0.1", 5432):
-    DATABASES = {"default": env.db_url_config("postgres://postgres@127.0.0.1:5432/itsm")}  # noqa: F405
+    DATABASES = {"default": env.db_url_config("postgres://postgres@127.0.0.1:5432/itsm")}
     DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if REQUIRE_SERVICES and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise RuntimeError("ITSM_REQUIRE_SERVICES=1 but no PostgreSQL is configured or reachable on 127.0.0.1:5432")

@@ -1,0 +1,75 @@
+"""Shared fixtures, and the rule that a missing service is a skip locally but a failure in CI."""
+
+import os
+import socket
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests.factories import AgentFactory, TeamFactory, UserFactory
+
+REQUIRE_SERVICES = os.environ.get("ITSM_REQUIRE_SERVICES") == "1"
+
+
+def require_service(available: bool, reason: str) -> None:
+    """Skip when a server is missing; with ITSM_REQUIRE_SERVICES=1 (CI) fail instead."""
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (ITSM_REQUIRE_SERVICES=1 forbids skipping)")
+    pytest.skip(reason)
+
+
+def tcp_reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def postgres(db):
+    require_service(connection.vendor == "postgresql", "PostgreSQL is not available")
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Service Desk")
+
+
+@pytest.fixture
+def agent(db, team):
+    user = AgentFactory(username="agent_a")
+    team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def other_agent(db):
+    other_team = TeamFactory(name="Network")
+    user = AgentFactory(username="agent_b")
+    other_team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def end_user(db):
+    return UserFactory(username="enduser_a")
+
+
+@pytest.fixture
+def other_end_user(db):
+    return UserFactory(username="enduser_b")
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client

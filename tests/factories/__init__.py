@@ -1,0 +1,83 @@
+"""factory_boy factories for every model the tests need; users get their role group."""
+
+import factory
+from django.contrib.auth.models import Group, User
+
+from catalog.models import ConfigurationItem, Service
+from incidents.models import CloseCode, HoldReason
+from itsm.enums import Role
+from itsm.models import Team
+
+
+def _grant_role(default: str) -> factory.PostGeneration:
+    def grant(obj, create, extracted, **kwargs):
+        if create:
+            obj.groups.add(Group.objects.get_or_create(name=extracted or default)[0])
+
+    return factory.PostGeneration(grant)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n:04d}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = factory.django.Password("pw")
+    role = _grant_role(Role.END_USER)
+
+
+class AgentFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"agent{n:04d}")
+    role = _grant_role(Role.AGENT)
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+    @factory.post_generation
+    def members(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.members.add(*extracted)
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Service {n}")
+
+
+class ConfigurationItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConfigurationItem
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"ci-{n:04d}")
+    service = factory.SubFactory(ServiceFactory)
+
+
+def hold_reason(slug: str = "awaiting_caller") -> HoldReason:
+    return HoldReason.objects.get(slug=slug)
+
+
+def close_code(slug: str = "solution_provided") -> CloseCode:
+    return CloseCode.objects.get(slug=slug)
+
+
+def incident_factory(*, by=None, **kwargs):
+    """Create an incident through the service, so it is numbered and journaled like a real one."""
+    from incidents.services import incident_create
+
+    by = by or AgentFactory()
+    kwargs.setdefault("short_description", "Printer on floor 3 is jammed")
+    kwargs.setdefault("caller", UserFactory())
+    return incident_create(by=by, **kwargs)

@@ -13,6 +13,7 @@ def incident_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Incident
     """Every incident for agents; an end user's own incidents (where they are the caller) otherwise."""
     incidents = Incident.objects.select_related(
         "caller",
+        "opened_by",
         "assignment_group",
         "assigned_to",
         "service",

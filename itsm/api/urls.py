@@ -1,9 +1,24 @@
 """API routes: /api/v1/..., the OpenAPI schema and the interactive docs."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from catalog.api.views import ConfigurationItemViewSet, ServiceViewSet
+from incidents.api.views import CloseCodeViewSet, HoldReasonViewSet, IncidentViewSet
+from itsm.api.views import TeamViewSet, TokenView
+
+router = DefaultRouter()
+router.register("incidents", IncidentViewSet, basename="incident")
+router.register("hold-reasons", HoldReasonViewSet, basename="hold-reason")
+router.register("close-codes", CloseCodeViewSet, basename="close-code")
+router.register("teams", TeamViewSet, basename="team")
+router.register("services", ServiceViewSet, basename="service")
+router.register("configuration-items", ConfigurationItemViewSet, basename="configuration-item")
 
 urlpatterns = [
+    path("v1/auth/token/", TokenView.as_view(), name="api-token"),
+    path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -21,6 +21,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n:04d}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
@@ -39,6 +40,7 @@ class TeamFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Team
         django_get_or_create = ("name",)
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Team {n}")
 
@@ -81,3 +83,30 @@ def incident_factory(*, by=None, **kwargs):
     kwargs.setdefault("short_description", "Printer on floor 3 is jammed")
     kwargs.setdefault("caller", UserFactory())
     return incident_create(by=by, **kwargs)
+
+
+# The shortest service path from New to each state.
+_PATHS = {
+    "new": [],
+    "in_progress": ["start"],
+    "on_hold": ["start", "hold"],
+    "resolved": ["start", "resolve"],
+    "closed": ["start", "resolve", "close"],
+    "canceled": ["cancel"],
+}
+
+
+def incident_in_state(state: str, *, by=None, **kwargs):
+    """An incident driven through the services into `state` (on hold awaiting a vendor; resolved with a code)."""
+    from incidents import services
+
+    by = by or AgentFactory()
+    incident = incident_factory(by=by, **kwargs)
+    for step in _PATHS[state]:
+        extra = {}
+        if step == "hold":
+            extra = {"reason": hold_reason("awaiting_vendor")}
+        elif step == "resolve":
+            extra = {"close_code": close_code(), "close_notes": "Replaced the toner."}
+        incident = getattr(services, f"incident_{step}")(incident=incident, by=by, **extra)
+    return incident

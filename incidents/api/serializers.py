@@ -1,0 +1,193 @@
+"""Incident API serializers: the read/write record, each transition's input, and the journal."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from rest_framework import serializers
+
+from catalog.models import ConfigurationItem, Service
+from incidents.enums import IncidentState
+from incidents.models import CloseCode, HoldReason, Incident
+from incidents.services import STAFF_FIELDS
+from itsm.api.fields import NameOrIdRelatedField, UsernameField
+from itsm.enums import Impact, JournalKind, Priority, StateCategory, Urgency
+from itsm.models import JournalEntry, Team
+from itsm.rules import is_agent
+
+# Fields an integration might send back from a GET that only transitions or the matrix may change.
+_TRANSITION_OWNED = {
+    "state": "Use POST /api/v1/incidents/{number}/{transition}/ to change the state.",
+    "state_code": "Use POST /api/v1/incidents/{number}/{transition}/ to change the state.",
+    "priority": "Priority is derived from impact and urgency; change those instead.",
+    "hold_reason": "Set by the 'hold' transition.",
+    "close_code": "Set by the 'resolve' transition.",
+    "close_notes": "Set by the 'resolve' transition.",
+}
+
+
+class IncidentParentField(NameOrIdRelatedField):
+    """The parent incident, by number."""
+
+    def __init__(self, **kwargs):
+        super().__init__(name_field="number", queryset=Incident.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        # Numbers are not digits-only, so an integer id never collides with a number.
+        return super().to_internal_value(data)
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    """An incident as integrations read and write it."""
+
+    caller = UsernameField(required=False)
+    assignment_group = NameOrIdRelatedField(queryset=Team.objects.filter(active=True), required=False, allow_null=True)
+    assigned_to = UsernameField(required=False, allow_null=True)
+    service = NameOrIdRelatedField(queryset=Service.objects.filter(active=True), required=False, allow_null=True)
+    configuration_item = NameOrIdRelatedField(
+        queryset=ConfigurationItem.objects.filter(active=True), required=False, allow_null=True
+    )
+    parent = IncidentParentField(required=False, allow_null=True)
+    impact = serializers.ChoiceField(choices=Impact.choices, required=False)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, read_only=True)
+    state = serializers.ChoiceField(choices=IncidentState.choices, read_only=True)
+    state_code = serializers.IntegerField(read_only=True)
+    state_category = serializers.ChoiceField(choices=StateCategory.choices, read_only=True)
+    hold_reason = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    close_code = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    opened_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "number",
+            "short_description",
+            "description",
+            "caller",
+            "opened_by",
+            "impact",
+            "urgency",
+            "priority",
+            "state",
+            "state_code",
+            "state_category",
+            "active",
+            "hold_reason",
+            "close_code",
+            "close_notes",
+            "assignment_group",
+            "assigned_to",
+            "service",
+            "configuration_item",
+            "parent",
+            "major_incident",
+            "reopen_count",
+            "opened_at",
+            "resolved_at",
+            "closed_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "number",
+            "close_notes",
+            "active",
+            "reopen_count",
+            "opened_at",
+            "resolved_at",
+            "closed_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"short_description": {"required": True}, "description": {"required": False}}
+
+    def validate(self, attrs):
+        errors = {}
+        for field, message in _TRANSITION_OWNED.items():
+            if field in self.initial_data:
+                current = self.to_representation(self.instance).get(field) if self.instance else None
+                if self.instance is None or self.initial_data[field] != current:
+                    errors[field] = message
+        request = self.context.get("request")
+        if request is not None and not is_agent(request.user):
+            for field in STAFF_FIELDS:
+                if field in self.initial_data:
+                    errors[field] = "Only agents can set this field."
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class HoldInputSerializer(serializers.Serializer):
+    hold_reason = serializers.SlugRelatedField(slug_field="slug", queryset=HoldReason.objects.filter(active=True))
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required when waiting for the caller: what the caller must do.",
+    )
+
+
+class ResolveInputSerializer(serializers.Serializer):
+    close_code = serializers.SlugRelatedField(slug_field="slug", queryset=CloseCode.objects.filter(active=True))
+    close_notes = serializers.CharField()
+
+
+class CommentInputSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CancelInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class EmptyInputSerializer(serializers.Serializer):
+    pass
+
+
+class TransitionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    target = serializers.CharField()
+    fields = serializers.ListField(child=serializers.CharField())
+
+
+class JournalEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = JournalEntry
+        fields = [
+            "id",
+            "kind",
+            "body",
+            "actor",
+            "created_at",
+            "field",
+            "old_value",
+            "new_value",
+            "transition",
+            "from_state",
+            "to_state",
+        ]
+        read_only_fields = fields
+
+
+class JournalInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[JournalKind.COMMENT, JournalKind.WORK_NOTE], default=JournalKind.COMMENT)
+    body = serializers.CharField(max_length=20000)
+
+    def validate_kind(self, value):
+        user: User = self.context["request"].user
+        if value == JournalKind.WORK_NOTE and not is_agent(user):
+            raise serializers.ValidationError("Only agents can write work notes.")
+        return value
+
+
+class HoldReasonSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = HoldReason
+        fields = ["slug", "name", "category"]
+
+
+class CloseCodeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CloseCode
+        fields = ["slug", "name"]

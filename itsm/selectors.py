@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from itsm.enums import JournalKind, Priority
-from itsm.models import JournalEntry, PriorityRule, Ticket
+from itsm.models import Attachment, JournalEntry, PriorityRule, Ticket
 from itsm.rules import is_agent
 
 
@@ -22,3 +22,22 @@ def journal_visible_to(*, ticket: Ticket, user: User) -> QuerySet[JournalEntry]:
     if not is_agent(user):
         entries = entries.filter(kind=JournalKind.COMMENT)
     return entries
+
+
+def ticket_list_visible_to(*, user: User) -> QuerySet[Ticket]:
+    """Tickets of any practice this user may see: all for agents, those they called otherwise."""
+    if not user.is_authenticated:
+        return Ticket.objects.none()
+    if is_agent(user):
+        return Ticket.objects.all()
+    return Ticket.objects.filter(caller=user)
+
+
+def attachment_list_visible_to(*, user: User, ticket: Ticket | None = None) -> QuerySet[Attachment]:
+    """Attachments on visible tickets; end users never see files attached to work notes."""
+    attachments = Attachment.objects.filter(ticket__in=ticket_list_visible_to(user=user)).select_related("uploaded_by")
+    if ticket is not None:
+        attachments = attachments.filter(ticket=ticket)
+    if not is_agent(user):
+        attachments = attachments.filter(public=True)
+    return attachments

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -28,7 +29,10 @@ from incidents.filtersets import IncidentFilterSet
 from incidents.models import CloseCode, HoldReason, Incident
 from incidents.selectors import incident_list_visible_to
 from itsm.api.pagination import IdCursorPagination
-from itsm.selectors import journal_visible_to
+from itsm.api.serializers import AttachmentSerializer, AttachmentUploadSerializer
+from itsm.rules import is_agent
+from itsm.selectors import attachment_list_visible_to, journal_visible_to
+from itsm.services import attachment_add
 
 # Each transition's input serializer and how its validated data maps onto the service's arguments.
 TRANSITIONS: dict[str, tuple[type[serializers.Serializer], Callable[..., Incident], Callable[[dict], dict]]] = {
@@ -153,6 +157,39 @@ class IncidentViewSet(
             return Response(JournalEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
         page = self.paginate_queryset(journal_visible_to(ticket=incident, user=request.user))
         return self.get_paginated_response(JournalEntrySerializer(page, many=True).data)
+
+    @extend_schema(methods=["GET"], responses=AttachmentSerializer(many=True), summary="Attachments")
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: AttachmentSerializer},
+        summary="Upload an attachment",
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser, FormParser],
+        pagination_class=None,
+        filterset_class=None,
+        search_fields=[],
+    )
+    def attachments(self, request: Request, number: str) -> Response:
+        incident = self.get_object()
+        context = self.get_serializer_context()
+        if request.method == "POST":
+            data = AttachmentUploadSerializer(data=request.data, context=context)
+            data.is_valid(raise_exception=True)
+            if not data.validated_data["public"] and not is_agent(request.user):
+                raise serializers.ValidationError({"public": "Only agents can attach files to work notes."})
+            attachment = attachment_add(
+                ticket=incident,
+                by=request.user,
+                uploaded=data.validated_data["file"],
+                public=data.validated_data["public"],
+            )
+            return Response(AttachmentSerializer(attachment, context=context).data, status=status.HTTP_201_CREATED)
+        attachments = attachment_list_visible_to(user=request.user, ticket=incident).order_by("id")
+        return Response(AttachmentSerializer(attachments, many=True, context=context).data)
 
 
 class HoldReasonViewSet(viewsets.ReadOnlyModelViewSet):

@@ -6,13 +6,14 @@ from rest_framework.routers import DefaultRouter
 
 from catalog.api.views import ConfigurationItemViewSet, ServiceViewSet
 from incidents.api.views import CloseCodeViewSet, HoldReasonViewSet, IncidentViewSet
-from itsm.api.views import TeamViewSet, TokenView
+from itsm.api.views import AttachmentViewSet, TeamViewSet, TokenView
 
 router = DefaultRouter()
 router.register("incidents", IncidentViewSet, basename="incident")
 router.register("hold-reasons", HoldReasonViewSet, basename="hold-reason")
 router.register("close-codes", CloseCodeViewSet, basename="close-code")
 router.register("teams", TeamViewSet, basename="team")
+router.register("attachments", AttachmentViewSet, basename="attachment")
 router.register("services", ServiceViewSet, basename="service")
 router.register("configuration-items", ConfigurationItemViewSet, basename="configuration-item")
 

@@ -398,3 +398,26 @@ def test_api_docs_page_serves_local_assets(api):
     html = response.content.decode()
     assert "swagger-ui" in html
     assert "cdn" not in html.lower() and "unpkg" not in html.lower()
+
+
+@pytest.mark.parametrize(
+    ("impact", "urgency", "priority"),
+    [(1, 1, 1), (1, 2, 2), (1, 3, 3), (2, 1, 2), (2, 2, 3), (2, 3, 4), (3, 1, 3), (3, 2, 4), (3, 3, 4)],
+)
+def test_incident_priority_from_matrix_over_api(agent, impact, urgency, priority):
+    client = client_for(agent)
+    body = client.post(URL, {"short_description": "x", "impact": impact, "urgency": urgency}, format="json").json()
+    assert body["priority"] == priority
+    other = 3 if impact != 3 else 1
+    patched = client.patch(f"{URL}{body['number']}/", {"impact": other}, format="json").json()
+    assert patched["priority"] == client.post(
+        URL, {"short_description": "y", "impact": other, "urgency": urgency}, format="json"
+    ).json()["priority"]
+
+
+def test_priority_matrix_edit_changes_new_incidents(agent):
+    from itsm.models import PriorityRule
+
+    PriorityRule.objects.filter(impact=3, urgency=3).update(priority=3)
+    body = client_for(agent).post(URL, {"short_description": "x", "impact": 3, "urgency": 3}, format="json").json()
+    assert body["priority"] == 3

@@ -410,9 +410,12 @@ def test_incident_priority_from_matrix_over_api(agent, impact, urgency, priority
     assert body["priority"] == priority
     other = 3 if impact != 3 else 1
     patched = client.patch(f"{URL}{body['number']}/", {"impact": other}, format="json").json()
-    assert patched["priority"] == client.post(
-        URL, {"short_description": "y", "impact": other, "urgency": urgency}, format="json"
-    ).json()["priority"]
+    assert (
+        patched["priority"]
+        == client.post(URL, {"short_description": "y", "impact": other, "urgency": urgency}, format="json").json()[
+            "priority"
+        ]
+    )
 
 
 def test_priority_matrix_edit_changes_new_incidents(agent):

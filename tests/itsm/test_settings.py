@@ -8,9 +8,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _environ() -> dict[str, str]:
+    # Another module's test may allow async-unsafe calls for Playwright; the deploy check must not inherit it.
+    return {
+        k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "SECRET_KEY", "ALLOWED_HOSTS")
+    }
+
+
 def test_production_settings_pass_check_deploy(tmp_path):
     env = {
-        **os.environ,
+        **_environ(),
         "DJANGO_SETTINGS_MODULE": "itsm.settings.production",
         "SECRET_KEY": "k3y-" + "x9Q!vB7#pL2$mN5^" * 4,
         "ALLOWED_HOSTS": "desk.example.com",
@@ -30,7 +37,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
 
 
 def test_production_settings_refuse_missing_secret(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "ALLOWED_HOSTS")}
+    env = _environ()
     env |= {"DJANGO_SETTINGS_MODULE": "itsm.settings.production", "ITSM_VAR_DIR": str(tmp_path)}
     result = subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120

@@ -1,0 +1,135 @@
+"""The seed_demo command: users and roles, every incident state, real journals, consistent times, idempotence."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.db.models import Count, Max, Min
+from django.utils import timezone
+
+from catalog.models import ConfigurationItem, Service
+from incidents.enums import IncidentState
+from incidents.models import Incident
+from itsm.enums import JournalKind, Role
+from itsm.models import JournalEntry, OutboxMessage, Team
+
+pytestmark = pytest.mark.django_db
+
+INCIDENTS = 40
+
+
+def _seed(**options) -> str:
+    out = StringIO()
+    call_command("seed_demo", incidents=INCIDENTS, stdout=out, **options)
+    return out.getvalue()
+
+
+@pytest.fixture
+def seeded(db) -> str:
+    return _seed()
+
+
+def test_seed_demo_creates_users_with_their_roles_and_password(seeded):
+    admin = User.objects.get(username="admin")
+    agent1, agent2 = User.objects.get(username="agent1"), User.objects.get(username="agent2")
+
+    assert admin.is_superuser and admin.is_staff
+    assert admin.groups.filter(name=Role.ADMIN).exists()
+    assert agent1.groups.filter(name=Role.AGENT).exists()
+    assert agent1.teams.filter(name="Service Desk").exists()
+    assert agent2.teams.filter(name="Network Operations").exists()
+    assert Team.objects.get(name="Service Desk").manager.username == "manager1"
+    for username in ("user1", "user2"):
+        assert list(User.objects.get(username=username).groups.values_list("name", flat=True)) == [Role.END_USER]
+    assert User.objects.filter(groups__name=Role.END_USER).count() >= 20
+    for username in ("admin", "agent1", "user1"):
+        assert authenticate(username=username, password=settings.ITSM_DEMO_PASSWORD) is not None
+    assert authenticate(username="agent1", password="wrong") is None
+
+
+def test_seed_demo_creates_teams_catalog_and_a_dependency_graph(seeded):
+    assert set(Team.objects.values_list("name", flat=True)) >= {
+        "Service Desk",
+        "Network Operations",
+        "Database Administration",
+        "Desktop Support",
+        "Application Support",
+    }
+    assert not Team.objects.filter(manager__isnull=True).exists()
+    assert not Service.objects.filter(owner_team__isnull=True).exists()
+    assert ConfigurationItem.objects.count() >= 30
+    assert ConfigurationItem.depends_on.through.objects.count() >= 30
+
+
+def test_seed_demo_reaches_every_state_with_real_journals(seeded):
+    incidents = Incident.objects.annotate(entries=Count("journal"))
+
+    assert incidents.count() == INCIDENTS
+    assert set(incidents.values_list("state", flat=True)) == set(IncidentState.values)
+    assert not incidents.filter(entries=0).exists()
+    assert JournalEntry.objects.filter(kind=JournalKind.TRANSITION, transition="create").count() == INCIDENTS
+    assert JournalEntry.objects.filter(kind=JournalKind.COMMENT).exists()
+    assert JournalEntry.objects.filter(kind=JournalKind.WORK_NOTE).exists()
+    for incident in incidents.select_related("assignment_group", "assigned_to"):
+        if incident.assigned_to is not None:
+            assert incident.assignment_group.members.filter(pk=incident.assigned_to.pk).exists()
+
+
+def test_seed_demo_times_are_spread_and_consistent(seeded):
+    now = timezone.now()
+    span = Incident.objects.aggregate(first=Min("opened_at"), last=Max("opened_at"))
+
+    assert span["first"] >= now - timedelta(days=61)
+    assert span["last"] - span["first"] > timedelta(days=20)
+    for incident in Incident.objects.all():
+        times = list(incident.journal.order_by("id").values_list("created_at", flat=True))
+        assert times == sorted(times), incident.number
+        assert times[0] == incident.opened_at
+        assert times[-1] <= now
+        if incident.state in (IncidentState.RESOLVED, IncidentState.CLOSED):
+            assert incident.opened_at <= incident.resolved_at
+        if incident.state == IncidentState.CLOSED:
+            assert incident.resolved_at <= incident.closed_at
+        if incident.state == IncidentState.RESOLVED:
+            # Younger than the auto-close delay, so the sweep does not close the demo's resolved incidents at once.
+            assert incident.resolved_at > now - timedelta(days=settings.ITSM_INCIDENT_AUTO_CLOSE_DAYS)
+
+
+def test_seed_demo_major_incident_resolves_its_children(seeded):
+    major = Incident.objects.get(major_incident=True)
+    children = list(major.children.all())
+
+    assert major.state == IncidentState.RESOLVED
+    assert len(children) == 3
+    assert {child.state for child in children} == {IncidentState.RESOLVED}
+    assert all(major.number in child.close_notes for child in children)
+
+
+def test_seed_demo_second_run_is_a_no_op(seeded):
+    counts = (User.objects.count(), Incident.objects.count(), JournalEntry.objects.count())
+
+    output = _seed()
+
+    assert "already present" in output
+    assert (User.objects.count(), Incident.objects.count(), JournalEntry.objects.count()) == counts
+
+
+def test_seed_demo_sends_nothing_after_commit_by_default(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        output = _seed()
+
+    assert callbacks == []
+    assert not OutboxMessage.objects.exists()
+    assert "dropped" in output
+
+
+def test_seed_demo_keep_outbox_leaves_notifications_pending(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        _seed(keep_outbox=True)
+
+    assert callbacks == []
+    assert OutboxMessage.objects.filter(status="pending").exists()

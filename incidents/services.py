@@ -280,9 +280,9 @@ def incident_reopen(*, incident: Incident, by: User, comment: str = "") -> Incid
 
 
 @transaction.atomic
-def incident_close(*, incident: Incident, by: User | None) -> Incident:
+def incident_close(*, incident: Incident, by: User | None, reason: str = "") -> Incident:
     """Close a resolved incident; `by=None` is the auto-close timer."""
-    return _transition(incident, "close", by)
+    return _transition(incident, "close", by, body=reason.strip())
 
 
 @transaction.atomic
@@ -354,7 +354,7 @@ def incident_auto_close(*, now: datetime | None = None, batch_size: int = 200) -
             for incident in batch:
                 try:
                     with transaction.atomic():
-                        _transition(incident, "close", None, body="Closed automatically after resolution.")
+                        incident_close(incident=incident, by=None, reason="Closed automatically after resolution.")
                         closed += 1
                 except (TransitionNotAllowed, ConcurrentTransition):
                     logger.info("auto-close skipped %s: changed meanwhile", incident.number)

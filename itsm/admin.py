@@ -8,9 +8,8 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from itsm.enums import OutboxStatus
 from itsm.models import Attachment, JournalEntry, NumberSequence, OutboxMessage, PriorityRule, Team
-from itsm.services import outbox_send
+from itsm.services import outbox_retry
 
 
 class ReadOnlyAdminMixin:
@@ -94,13 +93,12 @@ class OutboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Retry sending"), permissions=["retry"])
     def retry_sending(self, request, queryset) -> None:
-        # A failed message is given one more attempt; a sent one is left alone (outbox_send only sends pending rows).
-        queryset.filter(status=OutboxStatus.FAILED).update(status=OutboxStatus.PENDING)
         sent = failed = skipped = 0
         for pk in queryset.values_list("pk", flat=True):
-            if not OutboxMessage.objects.filter(pk=pk, status=OutboxStatus.PENDING).exists():
+            outcome = outbox_retry(message_id=pk)
+            if outcome is None:
                 skipped += 1
-            elif outbox_send(message_id=pk):
+            elif outcome:
                 sent += 1
             else:
                 failed += 1

@@ -148,6 +148,16 @@ def outbox_send(*, message_id: int) -> bool:
         return True
 
 
+def outbox_retry(*, message_id: int) -> bool | None:
+    """Give a pending or failed message another attempt now; None when it was already sent (nothing to do)."""
+    updated = OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.FAILED).update(
+        status=OutboxStatus.PENDING
+    )
+    if not updated and not OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.PENDING).exists():
+        return None
+    return outbox_send(message_id=message_id)
+
+
 def outbox_flush(*, limit: int = 200) -> int:
     """Send what is still pending (after a lost task or a failure); returns how many were sent."""
     ids = list(

@@ -2,6 +2,7 @@
 
 import django_filters
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 
 from catalog.models import ConfigurationItem, Service
 from incidents.enums import IncidentState
@@ -31,6 +32,7 @@ class IncidentFilterSet(django_filters.FilterSet):
     unassigned = django_filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull", label="Unassigned")
     active = django_filters.BooleanFilter()
     major_incident = django_filters.BooleanFilter()
+    q = django_filters.CharFilter(method="filter_q", label="Search")
 
     class Meta:
         model = Incident
@@ -46,4 +48,14 @@ class IncidentFilterSet(django_filters.FilterSet):
             "unassigned",
             "active",
             "major_incident",
+            "q",
         ]
+
+    def filter_q(self, queryset, name, value):
+        """Free text over number and short description; a full number matches exactly (and uses its index)."""
+        text = value.strip()
+        if not text:
+            return queryset
+        if len(text) == 10 and text.upper().startswith("INC") and text[3:].isdigit():
+            return queryset.filter(number=text.upper())
+        return queryset.filter(Q(number__icontains=text) | Q(short_description__icontains=text))

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "problems",
     "changes",
     "requests_app",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -49,11 +49,17 @@ def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
 class _IncidentFieldsMixin(forms.Form):
     short_description = forms.CharField(label=_("Short description"), max_length=160)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
-    impact = forms.TypedChoiceField(label=_("Impact"), choices=Impact.choices, coerce=int)
-    urgency = forms.TypedChoiceField(label=_("Urgency"), choices=Urgency.choices, coerce=int)
-    assignment_group = forms.ModelChoiceField(label=_("Assignment group"), queryset=Team.objects.none(), required=False)
-    assigned_to = UserChoiceField(label=_("Assigned to"), queryset=User.objects.none(), required=False)
-    service = forms.ModelChoiceField(label=_("Service"), queryset=Service.objects.none(), required=False)
+    impact = forms.TypedChoiceField(label=_("Impact"), choices=Impact.choices, coerce=int, initial=Impact.LOW)
+    urgency = forms.TypedChoiceField(label=_("Urgency"), choices=Urgency.choices, coerce=int, initial=Urgency.LOW)
+    assignment_group = forms.ModelChoiceField(
+        label=_("Assignment group"), queryset=Team.objects.none(), required=False, empty_label=_("— none —")
+    )
+    assigned_to = UserChoiceField(
+        label=_("Assigned to"), queryset=User.objects.none(), required=False, empty_label=_("— nobody —")
+    )
+    service = forms.ModelChoiceField(
+        label=_("Service"), queryset=Service.objects.none(), required=False, empty_label=_("— none —")
+    )
     # CIs can number in the thousands: typed by name rather than chosen from a select.
     configuration_item = NameOrIdChoiceField(
         label=_("Configuration item"),
@@ -152,7 +158,9 @@ class EmptyForm(forms.Form):
 
 
 class HoldForm(forms.Form):
-    hold_reason = forms.ModelChoiceField(label=_("Reason"), queryset=HoldReason.objects.none())
+    hold_reason = forms.ModelChoiceField(
+        label=_("Reason"), queryset=HoldReason.objects.none(), empty_label=_("— choose —")
+    )
     comment = forms.CharField(
         label=_("Comment to the caller"),
         required=False,
@@ -166,7 +174,9 @@ class HoldForm(forms.Form):
 
 
 class ResolveForm(forms.Form):
-    close_code = forms.ModelChoiceField(label=_("Close code"), queryset=CloseCode.objects.none())
+    close_code = forms.ModelChoiceField(
+        label=_("Close code"), queryset=CloseCode.objects.none(), empty_label=_("— choose —")
+    )
     close_notes = forms.CharField(label=_("Close notes"), widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, **kwargs):

@@ -11,7 +11,11 @@ NUMBER = "<str:number>"
 
 urlpatterns = [
     # Agent workspace
-    path("workspace/", RedirectView.as_view(pattern_name="incidents:incident_list"), name="workspace_home"),
+    path(
+        "workspace/",
+        RedirectView.as_view(url="/workspace/incidents/?active=true", permanent=False),
+        name="workspace_home",
+    ),
     path("workspace/incidents/", views.incident_list, name="incident_list"),
     path("workspace/incidents/new/", views.incident_create, name="incident_create"),
     path(f"workspace/incidents/{NUMBER}/", views.incident_detail, name="incident_detail"),

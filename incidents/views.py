@@ -271,6 +271,8 @@ class TimelineItem:
     transition: str = ""
     from_state: str = ""
     to_state: str = ""
+    from_value: str = ""
+    to_value: str = ""
 
 
 _CHOICE_FIELDS = {"impact": Impact, "urgency": Urgency, "priority": Priority}
@@ -328,6 +330,8 @@ def journal_timeline(entries: list[JournalEntry]) -> list[TimelineItem]:
                     transition=entry.transition,
                     from_state=_state_label(entry.from_state) if entry.from_state else "",
                     to_state=_state_label(entry.to_state),
+                    from_value=entry.from_state,
+                    to_value=entry.to_state,
                 )
             )
         else:
@@ -376,6 +380,7 @@ def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
         else:
             messages.success(request, _("%(number)s saved.") % {"number": incident.number})
             return redirect(incident_url(incident))
+    messages.error(request, _("Not saved: please correct the highlighted fields."))
     # The service may have changed the object before refusing: show what is stored.
     return _render_detail(request, _get_incident(request, number), fields_form=form, status=400)
 

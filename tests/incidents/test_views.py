@@ -104,7 +104,7 @@ def test_incident_list_anonymous_redirects_to_login(client):
 
 
 def test_workspace_root_redirects_to_list(agent_client):
-    assert agent_client.get("/workspace/").url == LIST
+    assert agent_client.get("/workspace/").url == LIST + "?active=true"
 
 
 def test_incident_list_filters_by_state(agent_client, agent):
@@ -592,3 +592,18 @@ def test_portal_home_query_count_does_not_grow(user_client, end_user, agent, tea
     incident_hold(incident=hold, by=agent, reason=hold_reason("awaiting_caller"), comment="?")
     large = _list_queries(user_client, reverse("incidents:portal_home"), {"show": "all"})
     assert large == small
+
+
+def test_detail_and_portal_escape_user_text(agent_client, client, agent, end_user):
+    evil = '<img src=x onerror="alert(1)">'
+    incident = incident_factory(by=agent, caller=end_user, short_description=evil, description=evil)
+    from incidents.services import incident_comment
+
+    incident_comment(incident=incident, by=end_user, body=evil, kind=JournalKind.COMMENT)
+    body = agent_client.get(detail_url(incident)).content.decode()
+    assert evil not in body
+    assert "&lt;img src=x" in body
+    client.force_login(end_user)
+    body = client.get(portal_url(incident)).content.decode()
+    assert evil not in body
+    assert "&lt;img src=x" in body

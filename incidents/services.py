@@ -312,6 +312,8 @@ def incident_comment(*, incident: Incident, by: User, body: str, kind: str = Jou
         raise ValidationError({"body": "This field may not be blank."})
     if kind not in (JournalKind.COMMENT, JournalKind.WORK_NOTE):
         raise ValidationError({"kind": "Must be 'comment' or 'work_note'."})
+    if not incident.active:
+        raise ValidationError({"body": f"A {incident.get_state_display()} incident takes no more comments."})
     agent = is_agent(by)
     if kind == JournalKind.WORK_NOTE and not agent:
         raise PermissionDenied("Only agents can write work notes.")

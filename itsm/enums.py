@@ -77,8 +77,6 @@ class JournalKind(models.TextChoices):
     TRANSITION = "transition", _("Transition")
 
 
-PUBLIC_JOURNAL_KINDS = frozenset({JournalKind.COMMENT, JournalKind.TRANSITION})
-
 
 class OutboxStatus(models.TextChoices):
     """Delivery state of an outbound message."""

@@ -200,3 +200,12 @@ def test_assignee_must_be_agent_in_group(agent, team, end_user):
     assert "assigned_to" in exc.value.message_dict
     with pytest.raises(ValidationError):
         incident_factory(by=agent, assigned_to=end_user)
+
+
+@pytest.mark.parametrize("state", ["closed", "canceled"])
+def test_comment_on_inactive_incident_refused(agent, end_user, state):
+    incident = incident_in_state(state, by=agent, caller=end_user)
+    with pytest.raises(ValidationError) as exc:
+        services.incident_comment(incident=incident, by=end_user, body="Hello?")
+    assert "body" in exc.value.message_dict
+    assert not incident.journal.filter(kind="comment").exists()

@@ -77,7 +77,6 @@ class JournalKind(models.TextChoices):
     TRANSITION = "transition", _("Transition")
 
 
-
 class OutboxStatus(models.TextChoices):
     """Delivery state of an outbound message."""
 

@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from catalog.api.views import ConfigurationItemViewSet, ServiceViewSet
 from incidents.api.views import CloseCodeViewSet, HoldReasonViewSet, IncidentViewSet
 from itsm.api.views import AttachmentViewSet, TeamViewSet, TokenView
+from slas.api.views import ScheduleViewSet
 
 router = DefaultRouter()
 router.register("incidents", IncidentViewSet, basename="incident")
@@ -14,6 +15,7 @@ router.register("hold-reasons", HoldReasonViewSet, basename="hold-reason")
 router.register("close-codes", CloseCodeViewSet, basename="close-code")
 router.register("teams", TeamViewSet, basename="team")
 router.register("attachments", AttachmentViewSet, basename="attachment")
+router.register("schedules", ScheduleViewSet, basename="schedule")
 router.register("services", ServiceViewSet, basename="service")
 router.register("configuration-items", ConfigurationItemViewSet, basename="configuration-item")
 

@@ -1,0 +1,112 @@
+"""Schedule API serializers: spans as weekday names and HH:MM, holidays as dates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rest_framework import serializers
+
+from slas.business_time import WEEKDAYS, format_clock, parse_clock
+from slas.models import Schedule
+from slas.services import HolidayInput, SpanInput
+
+
+class SpanSerializer(serializers.Serializer):
+    weekday = serializers.ChoiceField(choices=list(WEEKDAYS))
+    start = serializers.CharField(help_text="Local wall-clock time, HH:MM (or HH:MM:SS).")
+    end = serializers.CharField(help_text="Local wall-clock time, HH:MM; 24:00 is the end of the day.")
+
+    def validate_start(self, value: str) -> int:
+        try:
+            return parse_clock(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    validate_end = validate_start
+
+    def validate(self, attrs):
+        if attrs["end"] <= attrs["start"]:
+            raise serializers.ValidationError({"end": "The end must be after the start."})
+        return attrs
+
+    def to_representation(self, instance) -> dict:
+        return {
+            "weekday": WEEKDAYS[instance.weekday],
+            "start": format_clock(instance.start),
+            "end": format_clock(instance.end),
+        }
+
+
+class HolidaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    yearly = serializers.BooleanField(required=False, default=False)
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    spans = SpanSerializer(many=True)
+    holidays = HolidaySerializer(many=True, required=False)
+    timezone = serializers.CharField(max_length=64, help_text="IANA timezone name, e.g. Europe/Berlin.")
+
+    class Meta:
+        model = Schedule
+        fields = [
+            "id",
+            "name",
+            "timezone",
+            "description",
+            "spans",
+            "holidays",
+            "holiday_country",
+            "holiday_subdivision",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "updated_at"]
+        extra_kwargs = {"name": {"validators": []}}
+
+    def to_service_kwargs(self) -> dict:
+        data = dict(self.validated_data)
+        if "spans" in data:
+            data["spans"] = [SpanInput(WEEKDAYS.index(s["weekday"]), s["start"], s["end"]) for s in data["spans"]]
+        if "holidays" in data:
+            data["holidays"] = [HolidayInput(h["date"], h["name"], h["yearly"]) for h in data["holidays"]]
+        return data
+
+
+def _aware(value: str, field: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise serializers.ValidationError({field: "Give an ISO 8601 date and time with an offset."}) from None
+    if moment.tzinfo is None:
+        raise serializers.ValidationError({field: "Include a UTC offset, e.g. 2026-03-27T16:00:00+01:00."})
+    return moment
+
+
+class DeadlineInputSerializer(serializers.Serializer):
+    start = serializers.CharField(help_text="ISO 8601 with offset.")
+    duration_minutes = serializers.IntegerField(min_value=0, max_value=10 * 366 * 24 * 60)
+
+    def validate(self, attrs):
+        attrs["start"] = _aware(attrs["start"], "start")
+        return attrs
+
+
+class DeadlineSerializer(serializers.Serializer):
+    deadline = serializers.CharField(help_text="ISO 8601 in the schedule's timezone.")
+
+
+class ElapsedInputSerializer(serializers.Serializer):
+    start = serializers.CharField(help_text="ISO 8601 with offset.")
+    end = serializers.CharField(help_text="ISO 8601 with offset.")
+
+    def validate(self, attrs):
+        attrs["start"] = _aware(attrs["start"], "start")
+        attrs["end"] = _aware(attrs["end"], "end")
+        if attrs["end"] < attrs["start"]:
+            raise serializers.ValidationError({"end": "The end must not be before the start."})
+        return attrs
+
+
+class ElapsedSerializer(serializers.Serializer):
+    business_seconds = serializers.IntegerField()

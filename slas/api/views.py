@@ -1,0 +1,73 @@
+"""Schedule API: admins write, agents read and compute deadlines and elapsed business time."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from itsm.rules import is_admin, is_agent
+from slas.api.serializers import (
+    DeadlineInputSerializer,
+    DeadlineSerializer,
+    ElapsedInputSerializer,
+    ElapsedSerializer,
+    ScheduleSerializer,
+)
+from slas.selectors import schedule_list
+from slas.services import schedule_save
+
+
+class AgentsReadAdminsWrite(BasePermission):
+    """Agents read and compute; only admins create, change or delete."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS or getattr(view, "action", None) in ("deadline", "elapsed"):
+            return is_agent(request.user)
+        return is_admin(request.user)
+
+
+class ScheduleViewSet(viewsets.ModelViewSet):
+    """Business-hours schedules with weekly spans and holidays."""
+
+    serializer_class = ScheduleSerializer
+    permission_classes = [AgentsReadAdminsWrite]
+    pagination_class = None
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return schedule_list()
+
+    def perform_create(self, serializer: ScheduleSerializer) -> None:
+        serializer.instance = schedule_save(by=self.request.user, **serializer.to_service_kwargs())
+
+    def perform_update(self, serializer: ScheduleSerializer) -> None:
+        serializer.instance = schedule_save(
+            by=self.request.user, schedule=serializer.instance, **serializer.to_service_kwargs()
+        )
+
+    @extend_schema(request=DeadlineInputSerializer, responses=DeadlineSerializer, summary="Business-time deadline")
+    @action(detail=True, methods=["post"])
+    def deadline(self, request: Request, pk: str | None = None) -> Response:
+        schedule = self.get_object()
+        data = DeadlineInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            moment = schedule.calendar().deadline(
+                data.validated_data["start"], data.validated_data["duration_minutes"] * 60
+            )
+        except ValueError as exc:  # a schedule with no business hours at all
+            raise serializers.ValidationError({"duration_minutes": str(exc)}) from None
+        return Response({"deadline": moment.isoformat()}, status=status.HTTP_200_OK)
+
+    @extend_schema(request=ElapsedInputSerializer, responses=ElapsedSerializer, summary="Business seconds between")
+    @action(detail=True, methods=["post"])
+    def elapsed(self, request: Request, pk: str | None = None) -> Response:
+        schedule = self.get_object()
+        data = ElapsedInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        seconds = schedule.calendar().elapsed(data.validated_data["start"], data.validated_data["end"])
+        return Response({"business_seconds": seconds})

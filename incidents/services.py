@@ -47,16 +47,6 @@ UPDATABLE_FIELDS = (
 )
 
 
-def _display(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, User):
-        return value.get_username()
-    if isinstance(value, Incident):
-        return value.number
-    return str(value)
-
-
 def _validate(incident: Incident) -> None:
     """Cross-field rules every write must keep; raises ValidationError naming the field."""
     errors: dict[str, str] = {}
@@ -171,18 +161,19 @@ def incident_update(*, incident: Incident, by: User, **changes: Any) -> Incident
     for field, value in changes.items():
         old = getattr(incident, field)
         if old != value:
-            diffs.append((field, _display(old), _display(value)))
+            diffs.append((field, old, value))
             setattr(incident, field, value)
     if not diffs:
         return incident
     _validate(incident)
-    new_priority = priority_for(impact=incident.impact, urgency=incident.urgency)
-    if new_priority != incident.priority:
-        diffs.append(("priority", str(incident.priority), str(new_priority)))
-        incident.priority = new_priority
+    changed = {field for field, _old, _new in diffs}
+    if changed & {"impact", "urgency"}:
+        new_priority = priority_for(impact=incident.impact, urgency=incident.urgency)
+        if new_priority != incident.priority:
+            diffs.append(("priority", incident.priority, new_priority))
+            incident.priority = new_priority
     incident.save()
     journal_field_changes(ticket=incident, actor=by, changes=diffs)
-    changed = {field for field, _old, _new in diffs}
     if "assigned_to" in changed and incident.assigned_to is not None and incident.assigned_to != by:
         _notify(
             incident=incident,

@@ -180,6 +180,10 @@ class JournalEntry(models.Model):
     transition = models.CharField(_("transition"), max_length=32, blank=True)
     from_state = models.CharField(_("from state"), max_length=32, blank=True)
     to_state = models.CharField(_("to state"), max_length=32, blank=True)
+    # Machine-readable values, so the SLA engine can replay a ticket's history from its journal.
+    state_category = models.CharField(_("state category after"), max_length=24, blank=True)
+    old_raw = models.CharField(_("old raw value"), max_length=64, blank=True)
+    new_raw = models.CharField(_("new raw value"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Model
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
 
@@ -63,7 +63,7 @@ def journal_add(
 def journal_transition(
     *, ticket: Ticket, actor: User | None, name: str, from_state: str, to_state: str, body: str = ""
 ) -> JournalEntry:
-    """Record a state transition in the journal."""
+    """Record a state transition in the journal, with the state category it led to."""
     return journal_add(
         ticket=ticket,
         actor=actor,
@@ -71,14 +71,36 @@ def journal_transition(
         transition=name,
         from_state=from_state,
         to_state=to_state,
+        state_category=ticket.state_category,
         body=body,
     )
 
 
+def journal_display(value: Any) -> str:
+    """How a field value reads in the journal: usernames for users, numbers for tickets, names otherwise."""
+    if value is None:
+        return ""
+    if isinstance(value, User):
+        return value.get_username()
+    if isinstance(value, Ticket):
+        return value.number
+    return str(value)
+
+
+def _raw(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Model):
+        return str(value.pk)
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)[:64]
+
+
 def journal_field_changes(
-    *, ticket: Ticket, actor: User | None, changes: Iterable[tuple[str, str, str]]
+    *, ticket: Ticket, actor: User | None, changes: Iterable[tuple[str, Any, Any]]
 ) -> list[JournalEntry]:
-    """Record field changes (field, old value, new value) in one bulk insert."""
+    """Record field changes (field, old value, new value) in one bulk insert, readable and machine-readable."""
     now = timezone.now()
     entries = [
         JournalEntry(
@@ -86,8 +108,10 @@ def journal_field_changes(
             actor=actor,
             kind=JournalKind.FIELD_CHANGE,
             field=field,
-            old_value=old,
-            new_value=new,
+            old_value=journal_display(old),
+            new_value=journal_display(new),
+            old_raw=_raw(old),
+            new_raw=_raw(new),
             created_at=now,
         )
         for field, old, new in changes

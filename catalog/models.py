@@ -24,6 +24,15 @@ class Service(models.Model):
         Team, verbose_name=_("owner team"), null=True, blank=True, on_delete=models.PROTECT, related_name="services"
     )
     criticality = models.PositiveSmallIntegerField(_("criticality"), choices=Criticality.choices, default=3)
+    schedule = models.ForeignKey(
+        "slas.Schedule",
+        verbose_name=_("support hours"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Used by SLA definitions whose schedule comes from the service."),
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -58,6 +67,15 @@ class ConfigurationItem(models.Model):
     )
     service = models.ForeignKey(
         Service, verbose_name=_("service"), null=True, blank=True, on_delete=models.PROTECT, related_name="cis"
+    )
+    schedule = models.ForeignKey(
+        "slas.Schedule",
+        verbose_name=_("support hours"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Used by SLA definitions whose schedule comes from the CI."),
     )
     depends_on = models.ManyToManyField(
         "self", verbose_name=_("depends on"), symmetrical=False, blank=True, related_name="dependents"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from incidents.models import Incident
 from itsm.rules import is_agent
+from slas.models import SLAClock
 
 
 def incident_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Incident]:
@@ -21,7 +22,7 @@ def incident_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Incident
         "hold_reason",
         "close_code",
         "parent",
-    )
+    ).prefetch_related(Prefetch("sla_clocks", queryset=SLAClock.objects.select_related("definition", "schedule")))
     if not user.is_authenticated:
         return incidents.none()
     if is_agent(user):

@@ -31,6 +31,7 @@ from itsm.services import (
     ticket_next_number,
     transition_ensure_allowed,
 )
+from slas.services import sla_evaluate
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +136,8 @@ def incident_create(
     incident.sync_state_category(incident.state)
     incident.number = ticket_next_number(kind=TicketKind.INCIDENT)
     incident.save()
-    journal_transition(ticket=incident, actor=by, name="create", from_state="", to_state=incident.state)
+    entry = journal_transition(ticket=incident, actor=by, name="create", from_state="", to_state=incident.state)
+    sla_evaluate(ticket=incident, at=entry.created_at)
     _notify(
         incident=incident,
         event="incident.created",
@@ -173,7 +175,8 @@ def incident_update(*, incident: Incident, by: User, **changes: Any) -> Incident
             diffs.append(("priority", incident.priority, new_priority))
             incident.priority = new_priority
     incident.save()
-    journal_field_changes(ticket=incident, actor=by, changes=diffs)
+    entries = journal_field_changes(ticket=incident, actor=by, changes=diffs)
+    sla_evaluate(ticket=incident, at=entries[0].created_at)
     if "assigned_to" in changed and incident.assigned_to is not None and incident.assigned_to != by:
         _notify(
             incident=incident,
@@ -194,7 +197,10 @@ def _transition(incident: Incident, name: str, by: User | None, body: str = "", 
     source = incident.state
     method(by=by, **kwargs)
     incident.save()
-    journal_transition(ticket=incident, actor=by, name=name, from_state=source, to_state=incident.state, body=body)
+    entry = journal_transition(
+        ticket=incident, actor=by, name=name, from_state=source, to_state=incident.state, body=body
+    )
+    sla_evaluate(ticket=incident, at=entry.created_at)
     return incident
 
 

@@ -75,6 +75,7 @@ class JournalKind(models.TextChoices):
     WORK_NOTE = "work_note", _("Work note")
     FIELD_CHANGE = "field_change", _("Field change")
     TRANSITION = "transition", _("Transition")
+    SLA = "sla", _("SLA milestone")
 
 
 class OutboxStatus(models.TextChoices):

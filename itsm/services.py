@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -117,6 +118,26 @@ def journal_field_changes(
         for field, old, new in changes
     ]
     return JournalEntry.objects.bulk_create(entries)
+
+
+@transaction.atomic
+def ticket_set_fields(
+    *, ticket_id: int, changes: dict[str, Any], actor: User | None, note: str
+) -> tuple[Ticket, datetime | None]:
+    """Change shared Ticket fields on behalf of the system (SLA escalations), journaled with the reason.
+
+    Returns the ticket and the journal time of the change (None when nothing changed).
+    """
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    diffs = [(f, getattr(ticket, f), value) for f, value in changes.items() if getattr(ticket, f) != value]
+    if not diffs:
+        return ticket, None
+    for field, _old, value in diffs:
+        setattr(ticket, field, value)
+    ticket.save(update_fields=[*(field for field, _o, _v in diffs), "updated_at"])
+    entries = journal_field_changes(ticket=ticket, actor=actor, changes=diffs)
+    journal_add(ticket=ticket, actor=actor, kind=JournalKind.WORK_NOTE, body=note)
+    return ticket, entries[0].created_at
 
 
 def outbox_enqueue(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from itsm.enums import TicketKind
+from itsm.models import Team, Ticket
 from slas.business_time import BusinessCalendar, WeeklySpan, format_clock
-from slas.enums import Weekday
+from slas.enums import ACTIVE_STAGES, ClockStage, ScheduleSource, SLAActionKind, SLATarget, SLAType, Weekday
 
 
 def timezone_choices() -> list[tuple[str, str]]:
@@ -86,3 +89,164 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+
+def default_thresholds() -> list[int]:
+    return [50, 75, 90]
+
+
+class SLADefinition(models.Model):
+    """What to measure on which tickets: target, conditions, duration, schedule, warnings and escalation actions.
+
+    Conditions are JSON objects over the ticket: {"state_category": [...], "assigned": true|false}; every key given
+    must hold. Match conditions narrow which tickets the definition applies to at all.
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    sla_type = models.CharField(_("type"), max_length=8, choices=SLAType.choices, default=SLAType.SLA)
+    target = models.CharField(_("target"), max_length=16, choices=SLATarget.choices)
+    practice = models.CharField(_("practice"), max_length=20, choices=TicketKind.choices, default=TicketKind.INCIDENT)
+    active = models.BooleanField(_("active"), default=False)
+    replaces = models.ForeignKey(
+        "self",
+        verbose_name=_("replaces"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The active definition this draft would replace (for the what-if preview and activation)."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=100)
+    match_priorities = models.JSONField(_("priorities"), default=list, blank=True, help_text=_("Empty: any."))
+    match_services = models.ManyToManyField("catalog.Service", verbose_name=_("services"), blank=True)
+    match_configuration_items = models.ManyToManyField(
+        "catalog.ConfigurationItem", verbose_name=_("configuration items"), blank=True
+    )
+    match_assignment_groups = models.ManyToManyField(Team, verbose_name=_("assignment groups"), blank=True)
+    start_condition = models.JSONField(_("start condition"), default=dict)
+    pause_condition = models.JSONField(_("pause condition"), default=dict, blank=True)
+    stop_condition = models.JSONField(_("stop condition"), default=dict)
+    reset_condition = models.JSONField(_("reset condition"), default=dict, blank=True)
+    cancel_condition = models.JSONField(_("cancel condition"), default=dict, blank=True)
+    duration_seconds = models.PositiveIntegerField(_("duration (seconds)"))
+    schedule = models.ForeignKey(
+        Schedule,
+        verbose_name=_("schedule"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text=_("Empty: 24x7."),
+    )
+    schedule_source = models.CharField(
+        _("schedule source"), max_length=24, choices=ScheduleSource.choices, default=ScheduleSource.DEFINITION
+    )
+    thresholds = models.JSONField(_("warning thresholds (%)"), default=default_thresholds, blank=True)
+
+    class Meta:
+        ordering = ["practice", "order", "name"]
+        verbose_name = _("SLA definition")
+        verbose_name_plural = _("SLA definitions")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from slas.conditions import definition_problems
+
+        problems = definition_problems(self)
+        if problems:
+            raise ValidationError(problems)
+
+
+class SLAAction(models.Model):
+    """What happens when a clock reaches a percentage of its duration (100 is the breach)."""
+
+    definition = models.ForeignKey(SLADefinition, on_delete=models.CASCADE, related_name="actions")
+    percent = models.PositiveSmallIntegerField(
+        _("at percent"), help_text=_("A warning threshold, or 100 for the breach.")
+    )
+    kind = models.CharField(_("action"), max_length=24, choices=SLAActionKind.choices)
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("For 'reassign'."),
+    )
+
+    class Meta:
+        ordering = ["percent", "id"]
+        verbose_name = _("SLA action")
+        verbose_name_plural = _("SLA actions")
+
+    def __str__(self) -> str:
+        return f"{self.percent}%: {self.get_kind_display()}"
+
+
+class SLAClock(models.Model):
+    """One definition measured on one ticket (ServiceNow's task_sla); stage and breach are kept apart.
+
+    Totals are exact integer seconds as of `checkpoint_at`; while in progress they grow with business time.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_clocks")
+    definition = models.ForeignKey(SLADefinition, on_delete=models.PROTECT, related_name="clocks")
+    schedule = models.ForeignKey(Schedule, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    stage = models.CharField(_("stage"), max_length=16, choices=ClockStage.choices, db_index=True)
+    has_breached = models.BooleanField(_("breached"), default=False)
+    duration_seconds = models.PositiveIntegerField(_("duration (seconds)"))
+    started_at = models.DateTimeField(_("start"))
+    stopped_at = models.DateTimeField(_("stop"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due (breach) time"), null=True, blank=True)
+    checkpoint_at = models.DateTimeField(_("totals as of"))
+    business_elapsed = models.PositiveIntegerField(_("business elapsed (s)"), default=0)
+    actual_elapsed = models.PositiveIntegerField(_("actual elapsed (s)"), default=0)
+    pause_total = models.PositiveIntegerField(_("paused (s)"), default=0)
+    last_category = models.CharField(max_length=24, blank=True)
+    next_milestone_at = models.DateTimeField(null=True, blank=True)
+    next_milestone_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        indexes = [
+            # The sweep's only access path: due milestones, oldest first.
+            models.Index(
+                fields=["next_milestone_at"],
+                name="slaclock_next_milestone",
+                condition=models.Q(next_milestone_at__isnull=False),
+            ),
+            models.Index(fields=["ticket", "definition"], name="slaclock_ticket_def"),
+        ]
+        verbose_name = _("SLA clock")
+        verbose_name_plural = _("SLA clocks")
+
+    def __str__(self) -> str:
+        return f"{self.definition} on {self.ticket_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.stage in ACTIVE_STAGES
+
+
+class SLAMilestone(models.Model):
+    """A warning threshold or the breach, recorded once per clock at the instant it was reached."""
+
+    clock = models.ForeignKey(SLAClock, on_delete=models.CASCADE, related_name="milestones")
+    percent = models.PositiveSmallIntegerField(_("percent"))
+    reached_at = models.DateTimeField(_("reached at"))
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    class Meta:
+        ordering = ["reached_at", "percent"]
+        constraints = [models.UniqueConstraint(fields=["clock", "percent"], name="slamilestone_once")]
+        verbose_name = _("SLA milestone")
+        verbose_name_plural = _("SLA milestones")
+
+    def __str__(self) -> str:
+        return f"{self.percent}% of {self.clock_id}"
+
+    @property
+    def detection_lag_seconds(self) -> int:
+        return int((self.recorded_at - self.reached_at).total_seconds())

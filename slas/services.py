@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from itertools import pairwise
 from zoneinfo import available_timezones
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from itsm.enums import JournalKind
+from itsm.models import Ticket
 from itsm.rules import is_admin
-from slas.models import Holiday, Schedule, ScheduleSpan
+from itsm.services import journal_add, outbox_enqueue, ticket_set_fields
+from slas.business_time import BusinessCalendar
+from slas.conditions import Snapshot
+from slas.engine import ClockState, DefinitionSpec, advance, evaluate, reschedule
+from slas.enums import ACTIVE_STAGES, BREACH_PERCENT, ScheduleSource, SLAActionKind
+from slas.models import Holiday, Schedule, ScheduleSpan, SLAClock, SLADefinition, SLAMilestone
 
 
 @dataclass(frozen=True)
@@ -128,4 +137,257 @@ def schedule_fill_holidays(*, schedule: Schedule, by, years: list[int]) -> int:
         if day not in existing
     ]
     Holiday.objects.bulk_create(new)
+    schedule.save(update_fields=["updated_at"])  # clocks re-read the calendar
     return len(new)
+
+
+# --- clocks ---------------------------------------------------------------------------------------------------
+
+_CALENDARS: dict[tuple[int, float], BusinessCalendar] = {}
+_ALWAYS = BusinessCalendar.always()
+
+
+def calendar_for(schedule: Schedule | None) -> BusinessCalendar:
+    """The schedule's calendar, cached per process until the schedule changes (24x7 when there is none)."""
+    if schedule is None:
+        return _ALWAYS
+    key = (schedule.pk, schedule.updated_at.timestamp())
+    calendar = _CALENDARS.get(key)
+    if calendar is None:
+        if len(_CALENDARS) > 256:
+            _CALENDARS.clear()
+        fresh = Schedule.objects.prefetch_related("spans", "holidays").get(pk=schedule.pk)
+        calendar = _CALENDARS[(fresh.pk, fresh.updated_at.timestamp())] = fresh.calendar()
+    return calendar
+
+
+def spec_of(definition: SLADefinition) -> DefinitionSpec:
+    """The arithmetic's view of a definition (uses prefetched many-to-many ids when present)."""
+    return DefinitionSpec(
+        id=definition.pk,
+        duration=definition.duration_seconds,
+        thresholds=tuple(definition.thresholds or ()),
+        priorities=frozenset(definition.match_priorities or ()),
+        services=frozenset(s.pk for s in definition.match_services.all()) if definition.pk else frozenset(),
+        configuration_items=frozenset(c.pk for c in definition.match_configuration_items.all())
+        if definition.pk
+        else frozenset(),
+        groups=frozenset(g.pk for g in definition.match_assignment_groups.all()) if definition.pk else frozenset(),
+        start=definition.start_condition or {},
+        pause=definition.pause_condition or {},
+        stop=definition.stop_condition or {},
+        reset=definition.reset_condition or {},
+        cancel=definition.cancel_condition or {},
+    )
+
+
+def definitions_for(*, practice: str) -> list[SLADefinition]:
+    return list(
+        SLADefinition.objects.filter(active=True, practice=practice)
+        .select_related("schedule")
+        .prefetch_related("match_services", "match_configuration_items", "match_assignment_groups")
+        .order_by("order", "pk")
+    )
+
+
+def schedule_for(definition: SLADefinition, ticket: Ticket) -> Schedule | None:
+    """Where a new clock takes its business hours from."""
+    if definition.schedule_source == ScheduleSource.SERVICE and ticket.service_id:
+        service_schedule = ticket.service.schedule
+        if service_schedule is not None:
+            return service_schedule
+    if definition.schedule_source == ScheduleSource.CONFIGURATION_ITEM and ticket.configuration_item_id:
+        ci_schedule = ticket.configuration_item.schedule
+        if ci_schedule is not None:
+            return ci_schedule
+    return definition.schedule
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _dt(epoch: int | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, tz=UTC)
+
+
+def state_of(clock: SLAClock) -> ClockState:
+    return ClockState(
+        pk=clock.pk,
+        definition_id=clock.definition_id,
+        duration=clock.duration_seconds,
+        stage=clock.stage,
+        started_at=_epoch(clock.started_at),
+        checkpoint_at=_epoch(clock.checkpoint_at),
+        last_category=clock.last_category,
+        stopped_at=clock.stopped_at and _epoch(clock.stopped_at),
+        due_at=clock.due_at and _epoch(clock.due_at),
+        has_breached=clock.has_breached,
+        business_elapsed=clock.business_elapsed,
+        actual_elapsed=clock.actual_elapsed,
+        pause_total=clock.pause_total,
+        next_milestone_percent=clock.next_milestone_percent,
+        next_milestone_at=clock.next_milestone_at and _epoch(clock.next_milestone_at),
+    )
+
+
+_STATE_FIELDS = (
+    "stage",
+    "has_breached",
+    "started_at",
+    "stopped_at",
+    "due_at",
+    "checkpoint_at",
+    "business_elapsed",
+    "actual_elapsed",
+    "pause_total",
+    "last_category",
+    "next_milestone_at",
+    "next_milestone_percent",
+)
+
+
+def _write_state(clock: SLAClock, state: ClockState) -> None:
+    clock.stage = state.stage
+    clock.has_breached = state.has_breached
+    clock.started_at = _dt(state.started_at)
+    clock.stopped_at = _dt(state.stopped_at)
+    clock.due_at = _dt(state.due_at)
+    clock.checkpoint_at = _dt(state.checkpoint_at)
+    clock.business_elapsed = state.business_elapsed
+    clock.actual_elapsed = state.actual_elapsed
+    clock.pause_total = state.pause_total
+    clock.last_category = state.last_category
+    clock.next_milestone_at = _dt(state.next_milestone_at)
+    clock.next_milestone_percent = state.next_milestone_percent
+
+
+def _persist(
+    *, ticket: Ticket, definition: SLADefinition, clock: SLAClock | None, states: list[ClockState], schedule
+) -> list[tuple[SLAClock, int, int]]:
+    """Save touched clocks; return the milestones they crossed as (clock, percent, reached_at)."""
+    crossed = []
+    for state in states:
+        if state.pk is not None and clock is not None and clock.pk == state.pk:
+            row = clock
+        else:
+            row = SLAClock(ticket=ticket, definition=definition, schedule=schedule, duration_seconds=state.duration)
+        _write_state(row, state)
+        if row.pk is None:
+            row.save()
+        else:
+            row.save(update_fields=list(_STATE_FIELDS))
+        state.pk = row.pk
+        crossed.extend((row, percent, reached) for percent, reached in state.milestones)
+        state.milestones.clear()
+    return crossed
+
+
+@transaction.atomic
+def sla_evaluate(*, ticket: Ticket, at: datetime | None = None) -> None:
+    """Attach, pause, resume, stop, reset or cancel the ticket's clocks after a change made at `at`.
+
+    Milestones crossed on the way are recorded (once) and their actions run; escalations that change the ticket
+    are evaluated in turn.
+    """
+    now = _epoch(at or timezone.now())
+    snapshot = Snapshot.of(ticket)
+    definitions = {d.pk: d for d in definitions_for(practice=ticket.kind)}
+    active = {
+        c.definition_id: c
+        for c in SLAClock.objects.select_for_update(of=("self",))
+        .select_related("schedule", "definition__schedule")
+        .filter(ticket=ticket, stage__in=ACTIVE_STAGES)
+    }
+    for clock in active.values():
+        definitions.setdefault(clock.definition_id, clock.definition)
+    crossed: list[tuple[SLAClock, int, int]] = []
+    for definition in definitions.values():
+        clock = active.get(definition.pk)
+        if clock is not None:
+            calendar, schedule = calendar_for(clock.schedule), clock.schedule
+            state = state_of(clock)
+        else:
+            schedule = schedule_for(definition, ticket)
+            calendar, state = calendar_for(schedule), None
+        states = evaluate(spec_of(definition), calendar, state, snapshot, now, may_start=definition.active)
+        crossed += _persist(ticket=ticket, definition=definition, clock=clock, states=states, schedule=schedule)
+    _record_milestones(crossed)
+
+
+def _record_milestones(crossed: list[tuple[SLAClock, int, int]]) -> None:
+    recorded_at = timezone.now()
+    for clock, percent, reached in crossed:
+        _, created = SLAMilestone.objects.get_or_create(
+            clock=clock, percent=percent, defaults={"reached_at": _dt(reached), "recorded_at": recorded_at}
+        )
+        if created:
+            _milestone_actions(clock=clock, percent=percent, reached_at=_dt(reached))
+
+
+def _milestone_actions(*, clock: SLAClock, percent: int, reached_at: datetime) -> None:
+    """Journal the milestone and carry out the definition's actions for it (notifications via the outbox)."""
+    ticket = Ticket.objects.select_related("assigned_to", "assignment_group__manager").get(pk=clock.ticket_id)
+    definition = clock.definition
+    what = _("breached") if percent == BREACH_PERCENT else _("reached %(percent)s%%") % {"percent": percent}
+    text = f"SLA '{definition.name}' {what} at {reached_at:%Y-%m-%d %H:%M} UTC."
+    journal_add(ticket=ticket, actor=None, kind=JournalKind.SLA, body=text)
+    changes: dict = {}
+    for action in definition.actions.filter(percent=percent).select_related("team"):
+        recipients = []
+        if action.kind == SLAActionKind.NOTIFY_ASSIGNEE and ticket.assigned_to:
+            recipients = [ticket.assigned_to]
+        elif action.kind == SLAActionKind.NOTIFY_GROUP and ticket.assignment_group:
+            recipients = list(ticket.assignment_group.members.filter(is_active=True))
+        elif action.kind == SLAActionKind.NOTIFY_GROUP_MANAGER and ticket.assignment_group:
+            recipients = [m for m in [ticket.assignment_group.manager] if m is not None]
+        elif action.kind == SLAActionKind.REASSIGN and action.team_id:
+            changes |= {"assignment_group": action.team, "assigned_to": None}
+        elif action.kind == SLAActionKind.RAISE_PRIORITY:
+            changes["priority"] = max(1, ticket.priority - 1)
+        for recipient in recipients:
+            outbox_enqueue(
+                event="sla.breached" if percent == BREACH_PERCENT else "sla.warning",
+                ticket=ticket,
+                recipient=recipient,
+                subject=f"[{ticket.number}] {text}",
+                body=f"{text}\n\n{ticket.number}: {ticket.short_description}",
+                key=f"clock{clock.pk}:{percent}",
+            )
+    if changes:
+        ticket, changed_at = ticket_set_fields(
+            ticket_id=ticket.pk, changes=changes, actor=None, note=f"Escalated: {text}"
+        )
+        if changed_at is not None:
+            sla_evaluate(ticket=ticket, at=changed_at)
+
+
+def sla_sweep(*, now: datetime | None = None, batch_size: int = 100) -> int:
+    """Record every milestone that is due, in small batches that concurrent sweeps never share; returns how many."""
+    moment = now or timezone.now()
+    recorded = 0
+    while True:
+        with transaction.atomic():
+            clocks = list(
+                SLAClock.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("schedule", "definition")
+                .filter(next_milestone_at__lte=moment)
+                .order_by("next_milestone_at")[:batch_size]
+            )
+            specs: dict[int, DefinitionSpec] = {}
+            crossed = []
+            for clock in clocks:
+                spec = specs.get(clock.definition_id) or specs.setdefault(
+                    clock.definition_id, spec_of(clock.definition)
+                )
+                state = state_of(clock)
+                advance(spec, calendar_for(clock.schedule), state, _epoch(moment))
+                reschedule(spec, calendar_for(clock.schedule), state)
+                crossed += [(clock, p, r) for p, r in state.milestones]
+                state.milestones.clear()
+                _write_state(clock, state)
+                clock.save(update_fields=list(_STATE_FIELDS))
+            _record_milestones(crossed)
+            recorded += len(crossed)
+        if len(clocks) < batch_size:
+            return recorded

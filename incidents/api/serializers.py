@@ -13,6 +13,7 @@ from itsm.api.fields import NameOrIdRelatedField, UsernameField
 from itsm.enums import Impact, JournalKind, Priority, StateCategory, Urgency
 from itsm.models import JournalEntry, Team
 from itsm.rules import is_agent
+from slas.api.serializers import SLAClockSerializer
 
 # Fields an integration might send back from a GET that only transitions or the matrix may change.
 _TRANSITION_OWNED = {
@@ -56,6 +57,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     hold_reason = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     close_code = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     opened_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    sla_clocks = SLAClockSerializer(many=True, read_only=True)
 
     class Meta:
         model = Incident
@@ -86,6 +88,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "resolved_at",
             "closed_at",
             "updated_at",
+            "sla_clocks",
         ]
         read_only_fields = [
             "number",

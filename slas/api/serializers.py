@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from slas.business_time import WEEKDAYS, format_clock, parse_clock
 from slas.models import Schedule
+from slas.selectors import clock_live
 from slas.services import HolidayInput, SpanInput
 
 
@@ -110,3 +111,47 @@ class ElapsedInputSerializer(serializers.Serializer):
 
 class ElapsedSerializer(serializers.Serializer):
     business_seconds = serializers.IntegerField()
+
+
+class SLAClockSerializer(serializers.Serializer):
+    """One SLA clock on a ticket, with its figures as of the request."""
+
+    id = serializers.IntegerField()
+    definition = serializers.CharField(source="definition.name")
+    sla_type = serializers.CharField(source="definition.sla_type")
+    target = serializers.CharField(source="definition.target")
+    stage = serializers.CharField()
+    has_breached = serializers.SerializerMethodField()
+    duration_seconds = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    stopped_at = serializers.DateTimeField(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True, help_text="The breach time; null while paused.")
+    business_elapsed_seconds = serializers.SerializerMethodField()
+    business_remaining_seconds = serializers.SerializerMethodField()
+    actual_elapsed_seconds = serializers.SerializerMethodField()
+    pause_seconds = serializers.SerializerMethodField()
+    percentage = serializers.SerializerMethodField()
+
+    def _live(self, clock) -> dict:
+        cache = self.context.setdefault("_clock_live", {})
+        if clock.pk not in cache:
+            cache[clock.pk] = clock_live(clock)
+        return cache[clock.pk]
+
+    def get_has_breached(self, clock) -> bool:
+        return self._live(clock)["has_breached"]
+
+    def get_business_elapsed_seconds(self, clock) -> int:
+        return self._live(clock)["business_elapsed_seconds"]
+
+    def get_business_remaining_seconds(self, clock) -> int:
+        return self._live(clock)["business_remaining_seconds"]
+
+    def get_actual_elapsed_seconds(self, clock) -> int:
+        return self._live(clock)["actual_elapsed_seconds"]
+
+    def get_pause_seconds(self, clock) -> int:
+        return self._live(clock)["pause_seconds"]
+
+    def get_percentage(self, clock) -> float:
+        return self._live(clock)["percentage"]

@@ -9,9 +9,11 @@ from zoneinfo import available_timezones
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog.models import ConfigurationItem, Service
 from itsm.enums import JournalKind
 from itsm.models import Ticket
 from itsm.rules import is_admin
@@ -190,17 +192,17 @@ def definitions_for(*, practice: str) -> list[SLADefinition]:
     )
 
 
-def schedule_for(definition: SLADefinition, ticket: Ticket) -> Schedule | None:
-    """Where a new clock takes its business hours from."""
-    if definition.schedule_source == ScheduleSource.SERVICE and ticket.service_id:
-        service_schedule = ticket.service.schedule
-        if service_schedule is not None:
-            return service_schedule
-    if definition.schedule_source == ScheduleSource.CONFIGURATION_ITEM and ticket.configuration_item_id:
-        ci_schedule = ticket.configuration_item.schedule
-        if ci_schedule is not None:
-            return ci_schedule
-    return definition.schedule
+def schedule_for(definition: SLADefinition, snapshot: Snapshot) -> Schedule | None:
+    """Where a new clock takes its business hours from: the service's or CI's support hours, or the definition's."""
+    owner = None
+    if definition.schedule_source == ScheduleSource.SERVICE and snapshot.service_id:
+        owner = Schedule.objects.filter(pk=Subquery(Service.objects.filter(pk=snapshot.service_id).values("schedule")))
+    elif definition.schedule_source == ScheduleSource.CONFIGURATION_ITEM and snapshot.configuration_item_id:
+        owner = Schedule.objects.filter(
+            pk=Subquery(ConfigurationItem.objects.filter(pk=snapshot.configuration_item_id).values("schedule"))
+        )
+    schedule = owner.first() if owner is not None else None
+    return schedule or definition.schedule
 
 
 def _epoch(moment: datetime) -> int:
@@ -308,7 +310,7 @@ def sla_evaluate(*, ticket: Ticket, at: datetime | None = None) -> None:
             calendar, schedule = calendar_for(clock.schedule), clock.schedule
             state = state_of(clock)
         else:
-            schedule = schedule_for(definition, ticket)
+            schedule = schedule_for(definition, snapshot)
             calendar, state = calendar_for(schedule), None
         states = evaluate(spec_of(definition), calendar, state, snapshot, now, may_start=definition.active)
         crossed += _persist(ticket=ticket, definition=definition, clock=clock, states=states, schedule=schedule)

@@ -179,3 +179,96 @@ def test_percentage_never_rounds_up_to_a_breach():
     assert percentage(9995, 10000) == 99.95
     assert percentage(99999, 100000) == 99.99
     assert percentage(100000, 100000) == 100.0
+
+
+def test_replay_from_journal_equals_incremental(resolution_4h, office_hours, agent, end_user, team):
+    from slas.replay import live_states, replay_ticket
+
+    response = SLADefinition.objects.create(
+        name="Response 30m",
+        target="response",
+        practice="incident",
+        active=True,
+        schedule=office_hours,
+        start_condition={"state_category": ["new"]},
+        stop_condition={
+            "state_category": ["active", "pending_customer", "pending_third_party", "resolved", "closed", "cancelled"]
+        },
+        duration_seconds=1800,
+    )
+    steps = [
+        (at(2026, 11, 27, 16, 20), lambda i: None),
+        (at(2026, 11, 30, 9, 10), lambda i: services.incident_update(incident=i, by=agent, impact=2, urgency=1)),
+        (at(2026, 11, 30, 9, 40), lambda i: services.incident_start(incident=i, by=agent)),
+        (
+            at(2026, 11, 30, 10, 5),
+            lambda i: services.incident_hold(
+                incident=i, by=agent, reason=hold_reason("awaiting_caller"), comment="Which PC?"
+            ),
+        ),
+        (at(2026, 11, 30, 15, 55), lambda i: services.incident_comment(incident=i, by=end_user, body="PC-042")),
+        (
+            at(2026, 12, 1, 11, 0),
+            lambda i: services.incident_resolve(incident=i, by=agent, close_code=close_code(), close_notes="Fixed"),
+        ),
+        (at(2026, 12, 1, 12, 30), lambda i: services.incident_reopen(incident=i, by=end_user, comment="Again")),
+    ]
+    incident = None
+    for moment, step in steps:
+        with time_machine.travel(moment, tick=False):
+            if incident is None:
+                incident = incident_factory(by=agent, caller=end_user, assignment_group=team, assigned_to=agent)
+            else:
+                step(incident)
+            if moment.hour == 11:
+                sla_sweep()
+    until = at(2026, 12, 2, 17, 0)
+    live = [s.comparable() for s in live_states(ticket=incident, until=until)]
+    replayed = [
+        r.state.comparable()
+        for r in sorted(
+            replay_ticket(ticket=incident, until=until), key=lambda r: (r.state.started_at, r.definition.pk)
+        )
+    ]
+    assert len(live) == 3  # response, resolution, and a fresh resolution clock after the reopen
+    assert sorted(live) == sorted(replayed)
+    assert {c.definition_id for c in SLAClock.objects.filter(ticket=incident)} == {resolution_4h.pk, response.pk}
+
+
+def test_recompute_after_schedule_change(resolution_4h, office_hours, agent, team):
+    from slas.replay import sla_recompute_ticket
+
+    with time_machine.travel(at(2026, 11, 24, 9, 0), tick=False):
+        incident = incident_factory(by=agent, assignment_group=team, assigned_to=agent)
+    clock = SLAClock.objects.get(ticket=incident)
+    assert clock.due_at == at(2026, 11, 24, 13, 0)
+    admin = UserFactory(username="sla_admin2", role="Admins")
+    schedule_save(by=admin, schedule=office_hours, spans=[SpanInput(day, 8 * 3600, 10 * 3600) for day in range(5)])
+    with time_machine.travel(at(2026, 11, 24, 9, 30), tick=False):
+        assert sla_recompute_ticket(ticket=incident) == 1
+    clock.refresh_from_db()
+    assert clock.due_at == at(2026, 11, 26, 9, 0)  # 1h on Tuesday 9-10, 2h on Wednesday 8-10, 1h on Thursday
+
+
+def test_definition_contradictions_refused_at_save():
+    from django.core.exceptions import ValidationError
+
+    definition = SLADefinition(
+        name="Broken",
+        target="resolution",
+        practice="incident",
+        duration_seconds=60,
+        start_condition={"state_category": ["resolved"]},
+        stop_condition={"state_category": ["resolved", "closed"]},
+        pause_condition={"state_category": ["pending_customer"]},
+    )
+    with pytest.raises(ValidationError) as exc:
+        definition.full_clean()
+    assert "stop_condition" in exc.value.message_dict and "pause_condition" in exc.value.message_dict
+    definition.start_condition = {"state_category": ["new", "active", "pending_customer"]}
+    definition.stop_condition = {"state_category": ["resolved"]}
+    definition.full_clean()
+    definition.thresholds = [90, 50]
+    with pytest.raises(ValidationError) as exc:
+        definition.full_clean()
+    assert "thresholds" in exc.value.message_dict

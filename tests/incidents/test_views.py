@@ -7,10 +7,11 @@ from django.urls import reverse
 
 from incidents.enums import IncidentState
 from incidents.models import Incident
-from incidents.services import incident_hold, incident_resolve, incident_start
+from incidents.services import incident_close, incident_hold, incident_resolve, incident_start
 from itsm.enums import JournalKind, Priority, Urgency
 from itsm.models import JournalEntry
-from tests.factories import AgentFactory, UserFactory, close_code, hold_reason, incident_factory
+from itsm.services import journal_add
+from tests.factories import AgentFactory, UserFactory, close_code, hold_reason, incident_factory, incident_in_state
 
 pytestmark = pytest.mark.django_db
 
@@ -246,6 +247,28 @@ def test_incident_detail_renders(agent_client, agent):
     for name in ("start", "hold", "resolve", "cancel"):
         assert f'data-transition="{name}"' in body
     assert 'data-transition="close"' not in body
+
+
+def test_incident_detail_auto_closed_shows_system(agent_client, agent):
+    incident = incident_in_state("resolved", by=agent)
+    incident_close(incident=incident, by=None)
+    response = agent_client.get(detail_url(incident))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "System" in body
+    assert "Closed" in body
+
+
+def test_incident_detail_sla_entry_renders_as_system_item(agent_client, agent):
+    incident = incident_factory(by=agent)
+    journal_add(ticket=incident, actor=None, kind=JournalKind.SLA, body="SLA 'Resolve P3' reached 50%")
+    response = agent_client.get(detail_url(incident))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="entry entry-compact entry-sla"' in body
+    assert "SLA &#x27;Resolve P3&#x27; reached 50%" in body
+    assert "opened the incident" in body  # the creation transition is still its own item
+    assert body.count("opened the incident") == 1
 
 
 def test_incident_detail_end_user_gets_404(user_client, end_user, agent):
@@ -524,6 +547,16 @@ def test_portal_shows_public_comments_only(user_client, end_user, agent):
     body = user_client.get(portal_url(incident)).content.decode()
     assert "Public answer" in body
     assert "Secret note" not in body
+
+
+def test_portal_auto_closed_hides_system_entries(user_client, end_user, agent):
+    incident = incident_in_state("resolved", by=agent, caller=end_user)
+    incident_close(incident=incident, by=None)
+    journal_add(ticket=incident, actor=None, kind=JournalKind.SLA, body="SLA 'Resolve P3' reached 50%")
+    response = user_client.get(portal_url(incident))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "reached 50%" not in body
 
 
 def test_portal_comment_resumes_incident_awaiting_caller(user_client, end_user, agent):

@@ -169,6 +169,15 @@ class IncidentAdmin(admin.ModelAdmin):
             .select_related("caller", "assignment_group", "assigned_to", "hold_reason", "close_code")
         )
 
+    # Deleting would cascade the journal away and bypass the services; incidents end by close or cancel.
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     def get_readonly_fields(self, request, obj=None):
         # Closed and canceled incidents cannot be changed (incident_update refuses), so nothing is offered.
         if obj is not None and not obj.active:

@@ -1,6 +1,7 @@
 """Roles are Django groups; this keeps each role group and its model permissions in place after every migrate."""
 
 from django.contrib.auth.models import Group, Permission
+from django.db.models import QuerySet
 
 from itsm.enums import Role
 
@@ -23,16 +24,31 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.ADMIN: ["itsm.*", "catalog.*", "incidents.*", "auth.view_user", "auth.change_user", "auth.add_user"],
 }
 
+# Never granted to any role, even through "app_label.*", and taken away from groups that hold them: deleting an
+# incident (or its Ticket parent) would cascade its journal away, and the journal is the audit trail; incidents end
+# by close or cancel.
+FORBIDDEN_PERMISSIONS: frozenset[str] = frozenset(
+    {"incidents.delete_incident", "itsm.delete_ticket", "itsm.delete_journalentry"}
+)
+
+
+def _permissions(perms: list[str]) -> QuerySet[Permission]:
+    """The Permission rows named by "app_label.codename" / "app_label.*" entries."""
+    wanted = Permission.objects.none()
+    for perm in perms:
+        app_label, codename = perm.split(".", 1)
+        query = Permission.objects.filter(content_type__app_label=app_label)
+        if codename != "*":
+            query = query.filter(codename=codename)
+        wanted = wanted | query
+    return wanted
+
 
 def roles_ensure() -> None:
-    """Create the role groups and grant their permissions (idempotent; only adds)."""
+    """Create the role groups and grant their permissions (idempotent; only adds, except forbidden ones)."""
+    forbidden = _permissions(sorted(FORBIDDEN_PERMISSIONS))
+    forbidden_ids = set(forbidden.values_list("pk", flat=True))
     for role, perms in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
-        wanted = Permission.objects.none()
-        for perm in perms:
-            app_label, codename = perm.split(".", 1)
-            query = Permission.objects.filter(content_type__app_label=app_label)
-            if codename != "*":
-                query = query.filter(codename=codename)
-            wanted = wanted | query
-        group.permissions.add(*wanted)
+        group.permissions.add(*_permissions(perms).exclude(pk__in=forbidden_ids))
+        group.permissions.remove(*forbidden_ids)

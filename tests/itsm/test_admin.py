@@ -3,14 +3,17 @@
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.urls import reverse
 
 from incidents.enums import IncidentState
 from incidents.models import Incident
 from incidents.services import incident_close, incident_comment, incident_resolve, incident_start
-from itsm.enums import JournalKind, OutboxStatus
+from itsm.enums import JournalKind, OutboxStatus, Role
 from itsm.models import Attachment, JournalEntry, OutboxMessage
+from itsm.roles import FORBIDDEN_PERMISSIONS, roles_ensure
+from itsm.services import journal_add
 from tests.factories import (
     AgentFactory,
     ConfigurationItemFactory,
@@ -302,3 +305,68 @@ def test_admin_agent_without_staff_cannot_open_admin(client):
     response = client.get(_admin_url(Incident, "changelist"))
 
     assert response.status_code == 302
+
+
+def test_admin_incident_change_page_shows_system_entries(admin_client, agent):
+    incident = incident_resolve(
+        incident=incident_start(incident=incident_factory(by=agent), by=agent),
+        by=agent,
+        close_code=close_code(),
+        close_notes="Fixed",
+    )
+    incident_close(incident=incident, by=None)
+    journal_add(ticket=incident, actor=None, kind=JournalKind.SLA, body="SLA 'Resolve P3' reached 50%")
+
+    response = admin_client.get(_admin_url(Incident, "change", incident.pk))
+    journal = admin_client.get(_admin_url(JournalEntry, "changelist") + f"?q={incident.number}")
+
+    assert response.status_code == 200
+    assert "reached 50%" in response.content.decode()
+    assert journal.status_code == 200
+    assert "reached 50%" in journal.content.decode()
+
+
+def test_admin_incident_cannot_be_deleted(admin_client, agent):
+    incident = incident_factory(by=agent)
+
+    delete = admin_client.post(_admin_url(Incident, "delete", incident.pk), {"post": "yes"})
+    changelist = admin_client.get(_admin_url(Incident, "changelist"))
+    bulk = admin_client.post(
+        _admin_url(Incident, "changelist"),
+        {"action": "delete_selected", "_selected_action": [incident.pk], "post": "yes"},
+    )
+
+    assert delete.status_code == 403
+    assert "delete_selected" not in changelist.content.decode()
+    assert bulk.status_code in (200, 302)
+    assert Incident.objects.filter(pk=incident.pk).exists()
+    assert JournalEntry.objects.filter(ticket=incident).exists()
+
+
+def test_admin_journal_entry_cannot_be_deleted(admin_client, agent):
+    entry = JournalEntry.objects.filter(ticket=incident_factory(by=agent)).first()
+
+    delete = admin_client.post(_admin_url(JournalEntry, "delete", entry.pk), {"post": "yes"})
+
+    assert delete.status_code == 403
+    assert JournalEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.parametrize("perm", sorted(FORBIDDEN_PERMISSIONS))
+def test_roles_never_grant_deleting_incidents_or_journal(perm):
+    app_label, codename = perm.split(".")
+    admins = Group.objects.get(name=Role.ADMIN)
+    # A group granted the permission before this rule existed loses it on the next roles_ensure (post_migrate).
+    admins.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+    roles_ensure()
+
+    granted = {f"{p.content_type.app_label}.{p.codename}" for p in admins.permissions.select_related("content_type")}
+    assert perm not in granted
+    assert {"incidents.change_incident", "incidents.add_incident", "itsm.change_team"} <= granted
+    assert not any(
+        g.permissions.filter(content_type__app_label=app_label, codename=codename).exists() for g in Group.objects.all()
+    )
+    admin_user = UserFactory(is_staff=True, role=Role.ADMIN)
+    assert not admin_user.has_perm(perm)
+    assert admin_user.has_perm("incidents.change_incident")

@@ -11,7 +11,6 @@ from django_fsm_log.decorators import fsm_log_by
 from incidents.enums import (
     INCIDENT_STATE_CATEGORIES,
     INCIDENT_STATE_CODES,
-    OPEN_INCIDENT_STATES,
     IncidentState,
 )
 from itsm.enums import StateCategory, TicketKind
@@ -27,6 +26,12 @@ def _agent(instance: Incident, user) -> bool:
 
 def _agent_or_caller(instance: Incident, user) -> bool:
     return is_agent(user) or (user.is_authenticated and instance.caller_id == user.pk)
+
+
+def _agent_or_awaited_caller(instance: Incident, user) -> bool:
+    """The caller may take an incident off hold only when it is waiting for them."""
+    awaited = instance.hold_reason is not None and instance.hold_reason.category == StateCategory.PENDING_CUSTOMER
+    return is_agent(user) or (awaited and user.is_authenticated and instance.caller_id == user.pk)
 
 
 class HoldReason(models.Model):
@@ -107,10 +112,6 @@ class Incident(ConcurrentTransitionMixin, Ticket):
     def state_code(self) -> int:
         return INCIDENT_STATE_CODES[self.state]
 
-    @property
-    def is_open(self) -> bool:
-        return self.state in OPEN_INCIDENT_STATES
-
     def sync_state_category(self, state: str) -> None:
         super().sync_state_category(state)
         if state == S.ON_HOLD and self.hold_reason is not None:
@@ -130,7 +131,7 @@ class Incident(ConcurrentTransitionMixin, Ticket):
         self.hold_reason = reason
 
     @fsm_log_by
-    @transition(field=state, source=S.ON_HOLD, target=S.IN_PROGRESS, permission=_agent_or_caller)
+    @transition(field=state, source=S.ON_HOLD, target=S.IN_PROGRESS, permission=_agent_or_awaited_caller)
     def resume(self, *, by=None) -> None:
         """Work goes on (an agent resumes it, or the caller's reply does)."""
         self.hold_reason = None

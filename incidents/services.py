@@ -35,8 +35,9 @@ from slas.services import sla_evaluate
 
 logger = logging.getLogger(__name__)
 
-# Fields an agent may set on create and update; end users may only describe the incident.
-STAFF_FIELDS = ("caller", "assignment_group", "assigned_to", "parent", "major_incident")
+# Fields an agent may set on create and update. End users describe the incident and say how urgent it is for them;
+# its impact is the desk's assessment.
+STAFF_FIELDS = ("caller", "impact", "assignment_group", "assigned_to", "parent", "major_incident")
 UPDATABLE_FIELDS = (
     "short_description",
     "description",
@@ -73,8 +74,6 @@ def _validate(incident: Incident) -> None:
                 break
             seen.add(ancestor.pk)
             ancestor = ancestor.parent
-    if incident.configuration_item is not None and incident.service is None:
-        incident.service = incident.configuration_item.service
     if errors:
         raise ValidationError(errors)
 
@@ -111,7 +110,7 @@ def incident_create(
     """Log a new incident; an end user is always its caller and cannot set staff-only fields."""
     if not is_agent(by):
         staff = {"caller": caller not in (None, by), "assignment_group": assignment_group, "assigned_to": assigned_to}
-        staff |= {"parent": parent, "major_incident": major_incident}
+        staff |= {"parent": parent, "major_incident": major_incident, "impact": impact != Impact.LOW}
         for field, value in staff.items():
             if value:
                 raise ValidationError({field: "Only agents can set this field."})
@@ -131,6 +130,8 @@ def incident_create(
         parent=parent,
         major_incident=major_incident,
     )
+    if incident.service is None and configuration_item is not None:
+        incident.service = configuration_item.service
     _validate(incident)
     incident.priority = priority_for(impact=impact, urgency=urgency)
     incident.sync_state_category(incident.state)
@@ -167,6 +168,9 @@ def incident_update(*, incident: Incident, by: User, **changes: Any) -> Incident
             setattr(incident, field, value)
     if not diffs:
         return incident
+    if "configuration_item" in changes and incident.service is None and incident.configuration_item is not None:
+        diffs.append(("service", None, incident.configuration_item.service))
+        incident.service = incident.configuration_item.service
     _validate(incident)
     changed = {field for field, _old, _new in diffs}
     if changed & {"impact", "urgency"}:
@@ -174,7 +178,8 @@ def incident_update(*, incident: Incident, by: User, **changes: Any) -> Incident
         if new_priority != incident.priority:
             diffs.append(("priority", incident.priority, new_priority))
             incident.priority = new_priority
-    incident.save()
+    # Only the changed columns are written, so a concurrent change to other fields is never overwritten.
+    incident.save(update_fields=[*(field for field, _old, _new in diffs), "updated_at"])
     entries = journal_field_changes(ticket=incident, actor=by, changes=diffs)
     sla_evaluate(ticket=incident, at=entries[0].created_at)
     if "assigned_to" in changed and incident.assigned_to is not None and incident.assigned_to != by:
@@ -189,14 +194,20 @@ def incident_update(*, incident: Incident, by: User, **changes: Any) -> Incident
     return incident
 
 
+def _columns(incident: Incident) -> dict[str, Any]:
+    return {field.attname: getattr(incident, field.attname) for field in Incident._meta.concrete_fields}
+
+
 def _transition(incident: Incident, name: str, by: User | None, body: str = "", **kwargs: Any) -> Incident:
-    """Run one transition: check, change, save (optimistic on state), journal."""
+    """Run one transition: check, change, save what changed (optimistic on state), journal."""
     method = getattr(incident, name)
     if by is not None:
         transition_ensure_allowed(user=by, transition=method)
     source = incident.state
+    before = _columns(incident)
     method(by=by, **kwargs)
-    incident.save()
+    changed = [column for column, value in _columns(incident).items() if before[column] != value]
+    incident.save(update_fields=[*changed, "updated_at"])
     entry = journal_transition(
         ticket=incident, actor=by, name=name, from_state=source, to_state=incident.state, body=body
     )
@@ -217,7 +228,7 @@ def incident_hold(*, incident: Incident, by: User, reason: HoldReason, comment: 
         raise ValidationError({"hold_reason": "This hold reason is not active."})
     if reason.slug == AWAITING_CALLER and not comment.strip():
         raise ValidationError({"comment": "Tell the caller what you are waiting for."})
-    _transition(incident, "hold", by, reason=reason)
+    _transition(incident, "hold", by, body=reason.name, reason=reason)
     if comment.strip():
         journal_add(ticket=incident, actor=by, kind=JournalKind.COMMENT, body=comment.strip())
         _notify_caller_of_comment(incident, by, comment.strip())
@@ -237,7 +248,14 @@ def incident_resolve(*, incident: Incident, by: User | None, close_code: CloseCo
         raise ValidationError({"close_notes": "Close notes are required to resolve an incident."})
     if not close_code.active:
         raise ValidationError({"close_code": "This close code is not active."})
-    _transition(incident, "resolve", by, close_code=close_code, close_notes=close_notes.strip())
+    _transition(
+        incident,
+        "resolve",
+        by,
+        body=f"{close_code.name}: {close_notes.strip()}",
+        close_code=close_code,
+        close_notes=close_notes.strip(),
+    )
     _notify(
         incident=incident,
         event="incident.resolved",
@@ -246,25 +264,32 @@ def incident_resolve(*, incident: Incident, by: User | None, close_code: CloseCo
         body=f"{incident.number} has been resolved.\n\n{incident.close_notes}\n\nReply if the problem persists.",
         key=f"{incident.number}:{incident.reopen_count}",
     )
-    children = Incident.objects.filter(parent=incident, state__in=OPEN_INCIDENT_STATES).select_related("caller")
+    _resolve_children(incident, close_code)
+    return incident
+
+
+def _resolve_children(parent: Incident, close_code: CloseCode) -> None:
+    """Resolve the open children (and their children) of a resolved parent and tell their callers."""
+    children = Incident.objects.filter(parent=parent, state__in=OPEN_INCIDENT_STATES).select_related("caller")
     for child in children:
+        notes = f"Resolved by parent incident {parent.number}: {parent.close_notes}"
         _transition(
             child,
             "resolve",
             None,
-            body=f"Resolved with parent incident {incident.number}.",
+            body=f"Resolved with parent incident {parent.number}.",
             close_code=close_code,
-            close_notes=f"Resolved by parent incident {incident.number}: {incident.close_notes}",
+            close_notes=notes,
         )
         _notify(
             incident=child,
             event="incident.resolved",
             recipient=child.caller,
             subject=f"Resolved: {child.short_description}",
-            body=f"{child.number} was resolved together with {incident.number}.\n\n{child.close_notes}",
+            body=f"{child.number} was resolved together with {parent.number}.\n\n{child.close_notes}",
             key=f"{child.number}:{child.reopen_count}",
         )
-    return incident
+        _resolve_children(child, close_code)
 
 
 @transaction.atomic

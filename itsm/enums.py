@@ -16,9 +16,6 @@ class StateCategory(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-OPEN_CATEGORIES = frozenset(
-    {StateCategory.NEW, StateCategory.ACTIVE, StateCategory.PENDING_CUSTOMER, StateCategory.PENDING_THIRD_PARTY}
-)
 INACTIVE_CATEGORIES = frozenset({StateCategory.CLOSED, StateCategory.CANCELLED})
 
 

@@ -5,6 +5,15 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+MAX_ID = 2**63 - 1
+
+
+def lookup_for(text: str, name_field: str) -> dict:
+    """An integer id when the text is plain ASCII digits within range, otherwise the unique name."""
+    if text.isascii() and text.isdigit() and int(text) <= MAX_ID:
+        return {"pk": int(text)}
+    return {name_field: text}
+
 
 class NameOrIdChoiceField(forms.ModelChoiceField):
     """A ModelChoiceField that accepts an integer id or the value of `name_field` (unique)."""
@@ -17,9 +26,8 @@ class NameOrIdChoiceField(forms.ModelChoiceField):
         if value in self.empty_values:
             return None
         text = str(value).strip()
-        lookup = {"pk": int(text)} if text.isdigit() else {self.name_field: text}
         try:
-            return self.queryset.get(**lookup)
+            return self.queryset.get(**lookup_for(text, self.name_field))
         except (self.queryset.model.DoesNotExist, ValueError, TypeError):
             raise ValidationError(f"No such record: '{text}'.", code="invalid_choice") from None
 

@@ -194,10 +194,6 @@ class JournalEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.ticket_id} at {self.created_at:%Y-%m-%d %H:%M}"
 
-    @property
-    def is_public(self) -> bool:
-        return self.kind == JournalKind.COMMENT
-
 
 def attachment_path(instance: Attachment, filename: str) -> str:
     # The stored name never comes from the user: it is a random id with the validated extension.
@@ -238,6 +234,7 @@ class OutboxMessage(models.Model):
     body = models.TextField(_("body"))
     status = models.CharField(_("status"), max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    claimed_at = models.DateTimeField(_("being sent since"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)

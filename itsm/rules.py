@@ -33,15 +33,3 @@ def is_agent(user: User) -> bool:
 def is_admin(user: User) -> bool:
     """Admins configure the desk."""
     return user.is_authenticated and user.is_active and (user.is_superuser or Role.ADMIN in user_roles(user))
-
-
-@rules.predicate
-def is_caller(user: User, ticket) -> bool:
-    """The user the ticket was raised for."""
-    return ticket is not None and user.is_authenticated and ticket.caller_id == user.pk
-
-
-rules.add_perm("itsm.work_tickets", is_agent)
-rules.add_perm("itsm.view_ticket", is_agent | is_caller)
-rules.add_perm("itsm.comment_ticket", is_agent | is_caller)
-rules.add_perm("itsm.write_work_note", is_agent)

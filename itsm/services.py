@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, Q
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
 
@@ -165,32 +165,39 @@ def outbox_enqueue(
     return message
 
 
+OUTBOX_CLAIM_SECONDS = 600
+
+
 def outbox_send(*, message_id: int) -> bool:
-    """Send one pending outbox message; the row lock and the status make a second run a no-op."""
-    with transaction.atomic():
-        message = OutboxMessage.objects.select_for_update().filter(pk=message_id, status=OutboxStatus.PENDING).first()
-        if message is None:
-            return False
-        message.attempts += 1
-        try:
-            EmailMessage(
-                subject=message.subject,
-                body=message.body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[message.to_email],
-                headers={"Auto-Submitted": "auto-generated"},
-            ).send()
-        except Exception as exc:
-            logger.warning("outbox message %s failed: %s", message.pk, exc)
-            message.last_error = str(exc)[:2000]
-            if message.attempts >= 5:
-                message.status = OutboxStatus.FAILED
-            message.save(update_fields=["attempts", "last_error", "status"])
-            return False
-        message.status = OutboxStatus.SENT
-        message.sent_at = timezone.now()
-        message.save(update_fields=["attempts", "status", "sent_at"])
-        return True
+    """Send one pending outbox message; a short claim (not a transaction) guards it while the mail server talks.
+
+    Two workers never send the same message at once, no database lock is held during SMTP, and a worker that dies
+    mid-send leaves a claim that expires, after which the sweep tries again.
+    """
+    now = timezone.now()
+    claimed = OutboxMessage.objects.filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - timedelta(seconds=OUTBOX_CLAIM_SECONDS)),
+        pk=message_id,
+        status=OutboxStatus.PENDING,
+    ).update(claimed_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return False
+    message = OutboxMessage.objects.get(pk=message_id)
+    try:
+        EmailMessage(
+            subject=message.subject,
+            body=message.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[message.to_email],
+            headers={"Auto-Submitted": "auto-generated"},
+        ).send()
+    except Exception as exc:
+        logger.warning("outbox message %s failed: %s", message.pk, exc)
+        status = OutboxStatus.FAILED if message.attempts >= 5 else OutboxStatus.PENDING
+        OutboxMessage.objects.filter(pk=message_id).update(last_error=str(exc)[:2000], status=status, claimed_at=None)
+        return False
+    OutboxMessage.objects.filter(pk=message_id).update(status=OutboxStatus.SENT, sent_at=timezone.now())
+    return True
 
 
 def outbox_retry(*, message_id: int) -> bool | None:
@@ -254,8 +261,6 @@ def attachment_clean_name(name: str) -> str:
 
 def attachment_validate(*, name: str, head: bytes, size: int) -> tuple[str, str]:
     """Check size, extension and content; return (clean name, content type) or raise ValidationError on `file`."""
-    from django.core.exceptions import ValidationError
-
     clean = attachment_clean_name(name)
     ext = clean.rsplit(".", 1)[-1].lower() if "." in clean else ""
     if size > settings.ITSM_ATTACHMENT_MAX_BYTES:
@@ -279,6 +284,8 @@ def attachment_add(*, ticket: Ticket, by: User, uploaded, public: bool = True):
     """Validate and store an uploaded file on the ticket, and journal it as a work note or comment."""
     from itsm.models import Attachment
 
+    if not ticket.active:
+        raise ValidationError({"file": "A closed or cancelled ticket takes no more attachments."})
     head = uploaded.read(512)
     uploaded.seek(0)
     name, content_type = attachment_validate(name=uploaded.name or "", head=head, size=uploaded.size)

@@ -5,7 +5,7 @@ from celery import shared_task
 from itsm.services import outbox_flush, outbox_send
 
 
-@shared_task(name="itsm.outbox_send", acks_late=True, max_retries=5, default_retry_delay=30)
+@shared_task(name="itsm.outbox_send", acks_late=True)
 def outbox_send_task(*, message_id: int) -> bool:
     """Send one outbox message (a no-op when it was already sent)."""
     return outbox_send(message_id=message_id)

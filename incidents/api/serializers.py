@@ -27,14 +27,10 @@ _TRANSITION_OWNED = {
 
 
 class IncidentParentField(NameOrIdRelatedField):
-    """The parent incident, by number."""
+    """The parent incident, by number (numbers are never digits only, so an id cannot collide with one)."""
 
     def __init__(self, **kwargs):
         super().__init__(name_field="number", queryset=Incident.objects.all(), **kwargs)
-
-    def to_internal_value(self, data):
-        # Numbers are not digits-only, so an integer id never collides with a number.
-        return super().to_internal_value(data)
 
 
 class IncidentSerializer(serializers.ModelSerializer):
@@ -102,6 +98,15 @@ class IncidentSerializer(serializers.ModelSerializer):
         ]
         extra_kwargs = {"short_description": {"required": True}, "description": {"required": False}}
 
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None and not is_agent(request.user):
+            # End users never reach the lookups of staff fields, so an error cannot reveal which names exist.
+            for name in STAFF_FIELDS:
+                fields[name].read_only = True
+        return fields
+
     def validate(self, attrs):
         errors = {}
         for field, message in _TRANSITION_OWNED.items():
@@ -119,27 +124,31 @@ class IncidentSerializer(serializers.ModelSerializer):
         return attrs
 
 
+TEXT_LIMIT = 20000
+
+
 class HoldInputSerializer(serializers.Serializer):
     hold_reason = serializers.SlugRelatedField(slug_field="slug", queryset=HoldReason.objects.filter(active=True))
     comment = serializers.CharField(
         required=False,
         allow_blank=True,
         default="",
+        max_length=TEXT_LIMIT,
         help_text="Required when waiting for the caller: what the caller must do.",
     )
 
 
 class ResolveInputSerializer(serializers.Serializer):
     close_code = serializers.SlugRelatedField(slug_field="slug", queryset=CloseCode.objects.filter(active=True))
-    close_notes = serializers.CharField()
+    close_notes = serializers.CharField(max_length=TEXT_LIMIT)
 
 
 class CommentInputSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_LIMIT)
 
 
 class CancelInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_LIMIT)
 
 
 class EmptyInputSerializer(serializers.Serializer):
@@ -175,7 +184,7 @@ class JournalEntrySerializer(serializers.ModelSerializer):
 
 class JournalInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[JournalKind.COMMENT, JournalKind.WORK_NOTE], default=JournalKind.COMMENT)
-    body = serializers.CharField(max_length=20000)
+    body = serializers.CharField(max_length=TEXT_LIMIT)
 
     def validate_kind(self, value):
         user: User = self.context["request"].user

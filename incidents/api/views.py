@@ -32,7 +32,7 @@ from itsm.api.pagination import IdCursorPagination
 from itsm.api.serializers import AttachmentSerializer, AttachmentUploadSerializer
 from itsm.rules import is_agent
 from itsm.selectors import attachment_list_visible_to, journal_visible_to
-from itsm.services import attachment_add
+from itsm.services import attachment_add, transition_ensure_allowed
 
 # Each transition's input serializer and how its validated data maps onto the service's arguments.
 TRANSITIONS: dict[str, tuple[type[serializers.Serializer], Callable[..., Incident], Callable[[dict], dict]]] = {
@@ -81,6 +81,8 @@ class IncidentViewSet(
 
     def _transition(self, request: Request, name: str) -> Response:
         incident = self.get_object()
+        # State and permission come before the input: a closed incident answers 409 whatever the body says.
+        transition_ensure_allowed(user=request.user, transition=getattr(incident, name))
         input_class, service, to_kwargs = TRANSITIONS[name]
         data = input_class(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)

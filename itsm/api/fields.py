@@ -7,6 +7,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from itsm.fields import lookup_for
+
 
 @extend_schema_field(OpenApiTypes.STR)
 class NameOrIdRelatedField(serializers.RelatedField):
@@ -25,10 +27,11 @@ class NameOrIdRelatedField(serializers.RelatedField):
         if isinstance(data, bool) or not isinstance(data, int | str):
             self.fail("invalid")
         text = str(data).strip()
-        lookup = {"pk": int(text)} if text.isdigit() else {self.name_field: text}
+        if not text or len(text) > 200:
+            self.fail("invalid")
         queryset = self.get_queryset()
         try:
-            return queryset.get(**lookup)
+            return queryset.get(**lookup_for(text, self.name_field))
         except queryset.model.DoesNotExist:
             self.fail("does_not_exist", model=queryset.model._meta.verbose_name, value=text)
 

@@ -7,6 +7,7 @@ from rest_framework import viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.settings import api_settings
 
 from itsm.api.pagination import IdCursorPagination
 from itsm.api.permissions import IsAgent
@@ -17,6 +18,8 @@ from itsm.selectors import attachment_list_visible_to
 
 class TokenView(ObtainAuthToken):
     """Exchange a username and password for the user's API token."""
+
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     @extend_schema(summary="Obtain an API token", tags=["auth"])
     def post(self, request, *args, **kwargs):

@@ -125,7 +125,7 @@ class IncidentViewSet(
         return self._transition(request, "cancel")
 
     @extend_schema(responses=TransitionSerializer(many=True), summary="Transitions this user may take now")
-    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def transitions(self, request: Request, number: str) -> Response:
         incident = self.get_object()
         available = [
@@ -145,10 +145,7 @@ class IncidentViewSet(
         detail=True,
         methods=["get", "post"],
         pagination_class=IdCursorPagination,
-        filterset_class=None,
-        search_fields=[],
-        ordering_fields=["id"],
-        ordering=["id"],
+        filter_backends=[],
     )
     def journal(self, request: Request, number: str) -> Response:
         incident = self.get_object()
@@ -172,8 +169,7 @@ class IncidentViewSet(
         methods=["get", "post"],
         parser_classes=[MultiPartParser, FormParser],
         pagination_class=None,
-        filterset_class=None,
-        search_fields=[],
+        filter_backends=[],
     )
     def attachments(self, request: Request, number: str) -> Response:
         incident = self.get_object()

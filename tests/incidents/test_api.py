@@ -424,3 +424,15 @@ def test_priority_matrix_edit_changes_new_incidents(agent):
     PriorityRule.objects.filter(impact=3, urgency=3).update(priority=3)
     body = client_for(agent).post(URL, {"short_description": "x", "impact": 3, "urgency": 3}, format="json").json()
     assert body["priority"] == 3
+
+
+def test_schema_documents_error_answers(api):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    resolve = schema["paths"]["/api/v1/incidents/{number}/resolve/"]["post"]["responses"]
+    assert {"200", "400", "401", "403", "404", "409"} <= set(resolve)
+    listing = schema["paths"]["/api/v1/incidents/"]["get"]["responses"]
+    assert {"200", "401", "403"} <= set(listing) and "404" not in listing
+    params = {
+        p["name"] for p in schema["paths"]["/api/v1/incidents/{number}/transitions/"]["get"].get("parameters", [])
+    }
+    assert params == {"number"}

@@ -143,6 +143,18 @@ def schedule_fill_holidays(*, schedule: Schedule, by, years: list[int]) -> int:
     return len(new)
 
 
+@transaction.atomic
+def sla_definition_activate(*, definition: SLADefinition, by) -> SLADefinition:
+    """Switch a definition on; the version it replaces is switched off (its running clocks run to their end)."""
+    _ensure_admin(by)
+    definition.full_clean()
+    if definition.replaces_id:
+        SLADefinition.objects.filter(pk=definition.replaces_id).update(active=False)
+    definition.active = True
+    definition.save(update_fields=["active"])
+    return definition
+
+
 # --- clocks ---------------------------------------------------------------------------------------------------
 
 _CALENDARS: dict[tuple[int, float], BusinessCalendar] = {}

@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 from catalog.api.views import ConfigurationItemViewSet, ServiceViewSet
 from incidents.api.views import CloseCodeViewSet, HoldReasonViewSet, IncidentViewSet
 from itsm.api.views import AttachmentViewSet, TeamViewSet, TokenView
-from slas.api.views import ScheduleViewSet
+from slas.api.views import ScheduleViewSet, SLADefinitionViewSet
 
 router = DefaultRouter()
 router.register("incidents", IncidentViewSet, basename="incident")
@@ -16,6 +16,7 @@ router.register("close-codes", CloseCodeViewSet, basename="close-code")
 router.register("teams", TeamViewSet, basename="team")
 router.register("attachments", AttachmentViewSet, basename="attachment")
 router.register("schedules", ScheduleViewSet, basename="schedule")
+router.register("sla-definitions", SLADefinitionViewSet, basename="sla-definition")
 router.register("services", ServiceViewSet, basename="service")
 router.register("configuration-items", ConfigurationItemViewSet, basename="configuration-item")
 

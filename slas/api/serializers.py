@@ -7,7 +7,7 @@ from datetime import datetime
 from rest_framework import serializers
 
 from slas.business_time import WEEKDAYS, format_clock, parse_clock
-from slas.models import Schedule
+from slas.models import Schedule, SLADefinition
 from slas.selectors import clock_live
 from slas.services import HolidayInput, SpanInput
 
@@ -155,3 +155,60 @@ class SLAClockSerializer(serializers.Serializer):
 
     def get_percentage(self, clock) -> float:
         return self._live(clock)["percentage"]
+
+
+class SLAActionSerializer(serializers.Serializer):
+    percent = serializers.IntegerField()
+    kind = serializers.CharField()
+    team = serializers.CharField(source="team.name", allow_null=True, default=None)
+
+
+class SLADefinitionSerializer(serializers.ModelSerializer):
+    """An SLA definition as configured in the admin (read-only over the API)."""
+
+    schedule = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    match_services = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    match_configuration_items = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    match_assignment_groups = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    actions = SLAActionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SLADefinition
+        fields = [
+            "id",
+            "name",
+            "sla_type",
+            "target",
+            "practice",
+            "active",
+            "replaces",
+            "order",
+            "match_priorities",
+            "match_services",
+            "match_configuration_items",
+            "match_assignment_groups",
+            "start_condition",
+            "pause_condition",
+            "stop_condition",
+            "reset_condition",
+            "cancel_condition",
+            "duration_seconds",
+            "schedule",
+            "schedule_source",
+            "thresholds",
+            "actions",
+        ]
+        read_only_fields = fields
+
+
+class PreviewInputSerializer(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, max_value=366, default=30)
+
+
+class PreviewSerializer(serializers.Serializer):
+    tickets = serializers.IntegerField(help_text="Tickets of the practice opened in the window.")
+    attached = serializers.IntegerField(help_text="Clocks the definition would attach.")
+    breached = serializers.IntegerField(help_text="Of those, how many would breach.")
+    due_changed = serializers.IntegerField(help_text="Tickets whose due times differ from the replaced version.")
+    baseline_attached = serializers.IntegerField(help_text="Clocks of the version it replaces, same window.")
+    baseline_breached = serializers.IntegerField()

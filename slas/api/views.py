@@ -15,8 +15,13 @@ from slas.api.serializers import (
     DeadlineSerializer,
     ElapsedInputSerializer,
     ElapsedSerializer,
+    PreviewInputSerializer,
+    PreviewSerializer,
     ScheduleSerializer,
+    SLADefinitionSerializer,
 )
+from slas.models import SLADefinition
+from slas.replay import sla_preview
 from slas.selectors import schedule_list
 from slas.services import schedule_save
 
@@ -71,3 +76,25 @@ class ScheduleViewSet(viewsets.ModelViewSet):
         data.is_valid(raise_exception=True)
         seconds = schedule.calendar().elapsed(data.validated_data["start"], data.validated_data["end"])
         return Response({"business_seconds": seconds})
+
+
+class SLADefinitionViewSet(viewsets.ReadOnlyModelViewSet):
+    """SLA definitions (configured in the admin); `preview` replays recent tickets with one before activation."""
+
+    serializer_class = SLADefinitionSerializer
+    permission_classes = [AgentsReadAdminsWrite]
+    pagination_class = None
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return SLADefinition.objects.select_related("schedule").prefetch_related(
+            "match_services", "match_configuration_items", "match_assignment_groups", "actions__team"
+        )
+
+    @extend_schema(request=PreviewInputSerializer, responses=PreviewSerializer, summary="What-if replay")
+    @action(detail=True, methods=["post"])
+    def preview(self, request: Request, pk: str | None = None) -> Response:
+        definition = self.get_object()
+        data = PreviewInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(sla_preview(definition=definition, days=data.validated_data["days"]).as_dict())

@@ -5,7 +5,7 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from itsm.rules import is_agent
 
@@ -17,9 +17,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
-    """200 "ok" when the database answers; 503 otherwise. No login, no session, no template."""
+    """200 "ok" when the database answers; 503 otherwise. No login, no session, no template.
+
+    Served by itsm.middleware.HealthCheckMiddleware ahead of host validation; the URL pattern stays for reverse().
+    """
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")

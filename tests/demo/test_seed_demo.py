@@ -133,3 +133,28 @@ def test_seed_demo_keep_outbox_leaves_notifications_pending(db, django_capture_o
 
     assert callbacks == []
     assert OutboxMessage.objects.filter(status="pending").exists()
+
+
+def test_seed_demo_rerun_resets_demo_passwords_when_the_setting_changed(seeded, settings):
+    outsider = User.objects.create_user("someone_else", password="keep-me")
+    settings.ITSM_DEMO_PASSWORD = "a-new-demo-password"
+
+    output = _seed()
+
+    assert "already present" in output
+    for username in ("admin", "agent1", "agent2", "user1", "user2", "manager1", "jsmith"):
+        assert authenticate(username=username, password="a-new-demo-password") is not None, username
+        assert authenticate(username=username, password="demo") is None, username
+    assert authenticate(username="someone_else", password="keep-me") is not None
+    assert Incident.objects.count() == INCIDENTS
+    outsider.refresh_from_db()
+    assert outsider.check_password("keep-me")
+
+
+def test_seed_demo_rerun_leaves_matching_passwords_alone(seeded):
+    before = dict(User.objects.values_list("username", "password"))
+
+    output = _seed()
+
+    assert dict(User.objects.values_list("username", "password")) == before
+    assert "passwords reset" not in output

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError
@@ -73,6 +73,26 @@ from incidents.services import (
 from itsm.enums import JournalKind, Role
 from itsm.models import JournalEntry, OutboxMessage, Team, Ticket
 from itsm.roles import roles_ensure
+
+# The fixed demo accounts, whose password is always ITSM_DEMO_PASSWORD (the sign-in hint says so).
+DEMO_USERNAMES: tuple[str, ...] = ("admin", *(row[0] for row in STAFF), *(row[0] for row in END_USERS))
+
+
+def demo_passwords_sync(*, password: str) -> int:
+    """Give each fixed demo account `password` where it has another one; returns how many accounts changed.
+
+    Demo accounts share one hash, so this costs one hash check per distinct stored hash, not one per account.
+    """
+    matches: dict[str, bool] = {}
+    stale: list[int] = []
+    for pk, encoded in User.objects.filter(username__in=DEMO_USERNAMES).values_list("pk", "password"):
+        if encoded not in matches:
+            matches[encoded] = check_password(password, encoded)
+        if not matches[encoded]:
+            stale.append(pk)
+    if stale:
+        User.objects.filter(pk__in=stale).update(password=make_password(password))
+    return len(stale)
 
 
 class _Timeline:
@@ -518,7 +538,10 @@ def _group_by(rows, attribute: str):
 
 
 class Command(BaseCommand):
-    help = "Load demo users, teams, catalog, CMDB and incidents (idempotent: does nothing when demo data is present)."
+    help = (
+        "Load demo users, teams, catalog, CMDB and incidents (idempotent: when demo data is present it only resets "
+        "the demo accounts' passwords to ITSM_DEMO_PASSWORD)."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--incidents", type=int, default=300, help="How many incidents to create (default 300).")
@@ -533,6 +556,7 @@ class Command(BaseCommand):
             raise CommandError("--incidents must be zero or more.")
         if User.objects.filter(username="agent1").exists() and Incident.objects.exists():
             self.stdout.write("Demo data is already present; nothing to do.")
+            self._passwords()
             return
         started = time.monotonic()
         seeder = DemoSeeder(seed=42, now=timezone.now())
@@ -544,6 +568,14 @@ class Command(BaseCommand):
             outbox = OutboxMessage.objects.filter(ticket_id__in=seeder.incident_ids)
             dropped = 0 if keep_outbox else outbox.delete()[0]
         self._summary(seeder, dropped=dropped, seconds=time.monotonic() - started)
+        self._passwords()
+
+    def _passwords(self) -> None:
+        # ITSM_DEMO_PASSWORD may have changed since the first seed (or an account predates it): the sign-in hint
+        # must stay true, so the fixed demo accounts get the current password back.
+        changed = demo_passwords_sync(password=settings.ITSM_DEMO_PASSWORD)
+        if changed:
+            self.stdout.write(f"  demo passwords reset to ITSM_DEMO_PASSWORD for {changed} accounts.")
 
     def _summary(self, seeder: DemoSeeder, *, dropped: int, seconds: float) -> None:
         by_state = Counter(

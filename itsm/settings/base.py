@@ -130,6 +130,11 @@ WHITENOISE_USE_FINDERS = DEBUG
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="servicedesk@localhost")
 
 # --- REST API ---------------------------------------------------------------
@@ -142,7 +147,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "itsm.api.filters.StableOrderingFilter",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "itsm.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "itsm.api.pagination.TicketCursorPagination",
     "PAGE_SIZE": 25,
@@ -163,6 +173,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "itsm.api.schema.add_error_responses",
+    ],
     # Impact and urgency share one 1-3 scale.
     "ENUM_NAME_OVERRIDES": {"ScaleEnum": "itsm.enums.Impact"},
 }
@@ -202,6 +216,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 ITSM_INCIDENT_AUTO_CLOSE_DAYS = env.int("ITSM_INCIDENT_AUTO_CLOSE_DAYS", default=7)
 ITSM_AUTO_CLOSE_SWEEP_SECONDS = env.int("ITSM_AUTO_CLOSE_SWEEP_SECONDS", default=3600)
 ITSM_OUTBOX_SWEEP_SECONDS = env.int("ITSM_OUTBOX_SWEEP_SECONDS", default=60)
+ITSM_SLA_SWEEP_SECONDS = env.int("ITSM_SLA_SWEEP_SECONDS", default=15)
 CELERY_BEAT_SCHEDULE = {
     "incidents-auto-close": {
         "task": "incidents.auto_close",
@@ -210,6 +225,12 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-flush": {
         "task": "itsm.outbox_flush",
         "schedule": ITSM_OUTBOX_SWEEP_SECONDS,
+    },
+    "sla-sweep": {
+        "task": "slas.sweep",
+        "schedule": ITSM_SLA_SWEEP_SECONDS,
+        # A sweep that waited longer than its interval is superseded by the next one.
+        "options": {"expires": ITSM_SLA_SWEEP_SECONDS},
     },
 }
 

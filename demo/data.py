@@ -561,3 +561,22 @@ GAPS = {
     "cancel": (5, 600),
 }
 MAJOR_CHILDREN = 3
+
+
+# --- service levels -------------------------------------------------------------------------------------------
+
+OPEN_CATEGORIES = ["new", "active", "pending_customer", "pending_third_party"]
+RESOLUTION_STOP = ["resolved", "closed", "cancelled"]
+HOUR = 3600
+
+# (name, target, priority, duration seconds, business hours?)
+SLA_DEFINITIONS = [
+    ("P1 response 15m (24x7)", "response", 1, 15 * 60, False),
+    ("P2 response 1h", "response", 2, HOUR, True),
+    ("P3 response 4h", "response", 3, 4 * HOUR, True),
+    ("P4 response 8h", "response", 4, 8 * HOUR, True),
+    ("P1 resolution 4h (24x7)", "resolution", 1, 4 * HOUR, False),
+    ("P2 resolution 8h", "resolution", 2, 8 * HOUR, True),
+    ("P3 resolution 3 business days", "resolution", 3, 24 * HOUR, True),
+    ("P4 resolution 5 business days", "resolution", 4, 40 * HOUR, True),
+]

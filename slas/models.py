@@ -141,6 +141,7 @@ class SLADefinition(models.Model):
         _("schedule source"), max_length=24, choices=ScheduleSource.choices, default=ScheduleSource.DEFINITION
     )
     thresholds = models.JSONField(_("warning thresholds (%)"), default=default_thresholds, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["practice", "order", "name"]

@@ -8,7 +8,7 @@ from itertools import pairwise
 from zoneinfo import available_timezones
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -176,7 +176,14 @@ def calendar_for(schedule: Schedule | None) -> BusinessCalendar:
 
 
 def spec_of(definition: SLADefinition) -> DefinitionSpec:
-    """The arithmetic's view of a definition (uses prefetched many-to-many ids when present)."""
+    """The arithmetic's view of a definition (uses prefetched many-to-many ids), kept on the instance."""
+    cached = definition.__dict__.get("_spec")
+    if cached is None:
+        cached = definition.__dict__["_spec"] = _build_spec(definition)
+    return cached
+
+
+def _build_spec(definition: SLADefinition) -> DefinitionSpec:
     return DefinitionSpec(
         id=definition.pk,
         duration=definition.duration_seconds,
@@ -195,13 +202,38 @@ def spec_of(definition: SLADefinition) -> DefinitionSpec:
     )
 
 
+_DEFINITIONS: dict[str, tuple[tuple, list[SLADefinition]]] = {}
+
+
+def definitions_cache_clear(**kwargs) -> None:
+    """Forget the cached definitions (connected to saves of definitions and schedules in this process)."""
+    _DEFINITIONS.clear()
+
+
+def _definitions_version() -> tuple:
+    # One cheap query tells whether any definition or schedule changed in any process since the cache was filled.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT MAX(updated_at) FROM slas_sladefinition), (SELECT COUNT(*) FROM slas_sladefinition),"
+            " (SELECT MAX(updated_at) FROM slas_schedule)"
+        )
+        return tuple(cursor.fetchone())
+
+
 def definitions_for(*, practice: str) -> list[SLADefinition]:
-    return list(
+    """The active definitions of a practice with their match sets, cached per process until one changes."""
+    version = _definitions_version()
+    cached = _DEFINITIONS.get(practice)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    definitions = list(
         SLADefinition.objects.filter(active=True, practice=practice)
         .select_related("schedule")
         .prefetch_related("match_services", "match_configuration_items", "match_assignment_groups")
         .order_by("order", "pk")
     )
+    _DEFINITIONS[practice] = (version, definitions)
+    return definitions
 
 
 def schedule_for(definition: SLADefinition, snapshot: Snapshot) -> Schedule | None:
@@ -284,12 +316,16 @@ def _persist(
     for state in states:
         if state.pk is not None and clock is not None and clock.pk == state.pk:
             row = clock
+            unchanged = (
+                state.comparable() == state_of(clock).comparable() and state.last_category == clock.last_category
+            )
         else:
             row = SLAClock(ticket=ticket, definition=definition, schedule=schedule, duration_seconds=state.duration)
+            unchanged = False
         _write_state(row, state)
         if row.pk is None:
             row.save()
-        else:
+        elif not unchanged:
             row.save(update_fields=list(_STATE_FIELDS))
         state.pk = row.pk
         crossed.extend((row, percent, reached) for percent, reached in state.milestones)
@@ -310,11 +346,14 @@ def sla_evaluate(*, ticket: Ticket, at: datetime | None = None) -> None:
     active = {
         c.definition_id: c
         for c in SLAClock.objects.select_for_update(of=("self",))
-        .select_related("schedule", "definition__schedule")
+        .select_related("schedule")
         .filter(ticket=ticket, stage__in=ACTIVE_STAGES)
     }
     for clock in active.values():
-        definitions.setdefault(clock.definition_id, clock.definition)
+        if clock.definition_id in definitions:
+            clock.definition = definitions[clock.definition_id]
+        else:  # a clock of a definition switched off since: it runs to its end
+            definitions[clock.definition_id] = clock.definition
     crossed: list[tuple[SLAClock, int, int]] = []
     for definition in definitions.values():
         clock = active.get(definition.pk)

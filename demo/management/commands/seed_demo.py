@@ -42,10 +42,14 @@ from demo.data import (
     CLOSE_CODE_WEIGHTS,
     END_USERS,
     GAPS,
+    HOUR,
     MAJOR_CHILDREN,
+    OPEN_CATEGORIES,
     OPENED_DAYS_AGO,
     REOPEN_COMMENTS,
+    RESOLUTION_STOP,
     SERVICES,
+    SLA_DEFINITIONS,
     STAFF,
     STATE_WEIGHTS,
     TEAMS,
@@ -73,6 +77,10 @@ from incidents.services import (
 from itsm.enums import JournalKind, Role
 from itsm.models import JournalEntry, OutboxMessage, Team, Ticket
 from itsm.roles import roles_ensure
+from slas.enums import SLAActionKind
+from slas.models import Schedule, SLAAction, SLADefinition
+from slas.replay import sla_recompute_ticket
+from slas.services import SpanInput, schedule_fill_holidays, schedule_save
 
 # The fixed demo accounts, whose password is always ITSM_DEMO_PASSWORD (the sign-in hint says so).
 DEMO_USERNAMES: tuple[str, ...] = ("admin", *(row[0] for row in STAFF), *(row[0] for row in END_USERS))
@@ -204,6 +212,55 @@ class DemoSeeder:
         missing = ({AWAITING_CALLER} - set(self.hold_reasons)) | ({"solution_provided"} - set(self.close_codes))
         if missing:
             raise CommandError(f"Reference data missing (run migrate): {', '.join(sorted(missing))}")
+
+    # --- service levels -----------------------------------------------------------------------------------------
+
+    def service_levels(self) -> None:
+        """Office hours, ServiceNow-style response and resolution SLAs by priority, and clocks replayed from the
+        backdated journals (so no escalation fires for history)."""
+        admin = User.objects.get(username="admin")
+        office = Schedule.objects.filter(name="Office hours (London)").first() or schedule_save(
+            by=admin,
+            name="Office hours (London)",
+            timezone="Europe/London",
+            description="Monday to Friday 09:00-17:00, English bank holidays.",
+            spans=[SpanInput(day, 9 * HOUR, 17 * HOUR) for day in range(5)],
+        )
+        if not office.holiday_country:
+            office.holiday_country, office.holiday_subdivision = "GB", "ENG"
+            office.save(update_fields=["holiday_country", "holiday_subdivision"])
+            year = self.now.year
+            schedule_fill_holidays(schedule=office, by=admin, years=[year - 1, year, year + 1])
+        managers = {True: SLAActionKind.NOTIFY_GROUP_MANAGER, False: SLAActionKind.NOTIFY_ASSIGNEE}
+        for order, (name, target, priority, seconds, business) in enumerate(SLA_DEFINITIONS):
+            definition, created = SLADefinition.objects.get_or_create(
+                name=name,
+                defaults={
+                    "target": target,
+                    "practice": "incident",
+                    "active": True,
+                    "order": order,
+                    "match_priorities": [priority],
+                    "start_condition": {"state_category": ["new"] if target == "response" else OPEN_CATEGORIES},
+                    "pause_condition": {} if target == "response" else {"state_category": ["pending_customer"]},
+                    "stop_condition": {
+                        "state_category": [
+                            c for c in ["active", "pending_customer", "pending_third_party", *RESOLUTION_STOP]
+                        ]
+                    }
+                    if target == "response"
+                    else {"state_category": RESOLUTION_STOP},
+                    "duration_seconds": seconds,
+                    "schedule": office if business else None,
+                },
+            )
+            if created:
+                definition.full_clean()
+                SLAAction.objects.create(definition=definition, percent=75, kind=managers[False])
+                SLAAction.objects.create(definition=definition, percent=100, kind=managers[False])
+                SLAAction.objects.create(definition=definition, percent=100, kind=managers[True])
+        for incident in Incident.objects.filter(pk__in=self.incident_ids).order_by("pk"):
+            sla_recompute_ticket(ticket=incident, until=self.now)
 
     # --- incidents ----------------------------------------------------------------------------------------------
 
@@ -565,6 +622,7 @@ class Command(BaseCommand):
             seeder.catalog()
             seeder.incidents(incidents)
             seeder.align_tickets()
+            seeder.service_levels()
             outbox = OutboxMessage.objects.filter(ticket_id__in=seeder.incident_ids)
             dropped = 0 if keep_outbox else outbox.delete()[0]
         self._summary(seeder, dropped=dropped, seconds=time.monotonic() - started)

@@ -113,22 +113,22 @@ def replay_ticket(
 
 
 def _catch_up(spec: DefinitionSpec, record: Replayed, end: int) -> None:
-    """What the sweep would have done up to `end`: cross the milestones that fell due."""
-    if record.state.next_milestone_at is not None and record.state.next_milestone_at <= end:
-        calendar = calendar_for(record.schedule)
-        advance(spec, calendar, record.state, end)
-        reschedule(spec, calendar, record.state)
-        record.milestones += record.state.milestones
-        record.state.milestones.clear()
+    """Bring a running clock's totals to `end`, crossing the milestones that fell due (as the sweep would)."""
+    calendar = calendar_for(record.schedule)
+    advance(spec, calendar, record.state, end)
+    reschedule(spec, calendar, record.state)
+    record.milestones += record.state.milestones
+    record.state.milestones.clear()
 
 
 def live_states(*, ticket: Ticket, until: datetime | None = None) -> list[ClockState]:
-    """The ticket's stored clocks brought to the same instant a replay is taken at, for comparison."""
+    """The ticket's stored clocks brought to the same instant a replay is taken at, for comparison (running totals
+    depend on the instant they are read at)."""
     end = int((until or timezone.now()).timestamp())
     states = []
     for clock in SLAClock.objects.filter(ticket=ticket).select_related("definition", "schedule").order_by("pk"):
         state = state_of(clock)
-        if state.active and state.next_milestone_at is not None and state.next_milestone_at <= end:
+        if state.active:
             spec = spec_of(clock.definition)
             calendar = calendar_for(clock.schedule)
             advance(spec, calendar, state, end)

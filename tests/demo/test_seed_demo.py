@@ -158,3 +158,17 @@ def test_seed_demo_rerun_leaves_matching_passwords_alone(seeded):
 
     assert dict(User.objects.values_list("username", "password")) == before
     assert "passwords reset" not in output
+
+
+def test_seed_demo_service_levels_replay_consistently(seeded):
+    from slas.models import Schedule, SLAClock, SLADefinition
+    from slas.replay import live_states, replay_ticket
+
+    assert SLADefinition.objects.filter(active=True).count() == 8
+    office = Schedule.objects.get(name="Office hours (London)")
+    assert office.holidays.filter(name__icontains="Christmas").exists()
+    assert SLAClock.objects.filter(stage="completed").exists() and SLAClock.objects.filter(has_breached=True).exists()
+    now = timezone.now()
+    for incident in Incident.objects.order_by("pk")[:40]:
+        live = sorted(s.comparable() for s in live_states(ticket=incident, until=now))
+        assert live == sorted(r.state.comparable() for r in replay_ticket(ticket=incident, until=now))

@@ -25,6 +25,7 @@ from incidents.services import (
     incident_update,
 )
 from itsm.models import JournalEntry
+from slas.models import SLAClock
 
 # What a service may refuse with; each becomes a form error or a "skipped" line, never a 500.
 SERVICE_ERRORS = (TransitionNotAllowed, ConcurrentTransition, PermissionDenied, ValidationError)
@@ -78,6 +79,33 @@ class HoldReasonAdmin(HoldReasonOrCloseCodeAdmin):
 class CloseCodeAdmin(HoldReasonOrCloseCodeAdmin):
     list_display = ("name", "slug", "active", "order")
     list_filter = ("active",)
+
+
+class SLAClockInline(admin.TabularInline):
+    """The ticket's SLA clocks, read-only (the engine keeps them)."""
+
+    model = SLAClock
+    fk_name = "ticket"
+    fields = (
+        "definition",
+        "stage",
+        "has_breached",
+        "started_at",
+        "due_at",
+        "stopped_at",
+        "business_elapsed",
+        "pause_total",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("SLA clocks")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class JournalEntryInline(admin.TabularInline):
@@ -159,7 +187,7 @@ class IncidentAdmin(admin.ModelAdmin):
         (_("Hold and resolution"), {"fields": ("state_category", "hold_reason", "close_code", "close_notes")}),
         (_("Times"), {"fields": ("opened_at", "resolved_at", "closed_at", "updated_at", "reopen_count")}),
     )
-    inlines = (JournalEntryInline,)
+    inlines = (SLAClockInline, JournalEntryInline)
     actions = ("start_selected", "resolve_selected", "close_selected", "cancel_selected")
 
     def get_queryset(self, request):

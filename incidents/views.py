@@ -44,6 +44,7 @@ from itsm.enums import Impact, JournalKind, Priority, Urgency
 from itsm.models import JournalEntry, Team
 from itsm.rules import is_agent
 from itsm.selectors import journal_visible_to
+from slas.selectors import clocks_for_display
 
 PAGE_SIZES = (25, 50, 100)
 
@@ -359,6 +360,7 @@ def _render_detail(
         "timeline": timeline,
         "children": list(incident.children.select_related("assigned_to").order_by("number")),
         "awaiting_caller": incident.hold_reason is not None and incident.hold_reason.slug == AWAITING_CALLER,
+        "sla_clocks": clocks_for_display(ticket=incident),
     }
     return render(request, "incidents/incident_detail.html", context, status=status)
 

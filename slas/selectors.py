@@ -35,3 +35,24 @@ def clock_live(clock, *, now: datetime | None = None) -> dict:
         "percentage": percentage(business, clock.duration_seconds),
         "has_breached": clock.has_breached or business >= clock.duration_seconds,
     }
+
+
+def clocks_for_display(*, ticket, now: datetime | None = None) -> list[dict]:
+    """The ticket's clocks as people read them: name, stage, time left or overdue, percentage, a colour level."""
+    rows = []
+    for clock in ticket.sla_clocks.select_related("definition", "schedule").order_by("started_at", "pk"):
+        live = clock_live(clock, now=now)
+        breached = live["has_breached"]
+        percent = live["percentage"]
+        if breached:
+            level = "breached"
+        elif clock.stage in (ClockStage.COMPLETED, ClockStage.CANCELLED):
+            level = "done"
+        elif percent >= 75:
+            level = "late"
+        elif percent >= 50:
+            level = "warn"
+        else:
+            level = "ok"
+        rows.append({"clock": clock, "level": level, **live})
+    return rows

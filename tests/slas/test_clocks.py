@@ -272,3 +272,20 @@ def test_definition_contradictions_refused_at_save():
     with pytest.raises(ValidationError) as exc:
         definition.full_clean()
     assert "thresholds" in exc.value.message_dict
+
+
+def test_workspace_and_admin_show_clocks(resolution_4h, agent, team, client):
+    from django.contrib.auth.models import User
+
+    with time_machine.travel(at(2026, 11, 24, 9, 0), tick=False):
+        incident = incident_factory(by=agent, assignment_group=team, assigned_to=agent)
+    client.force_login(agent)
+    with time_machine.travel(at(2026, 11, 24, 11, 0), tick=False):
+        page = client.get(f"/workspace/incidents/{incident.number}/").content.decode()
+    assert "Resolution 4h" in page and "2h 00m left" in page and "sla-warn" in page
+    with time_machine.travel(at(2026, 11, 24, 14, 0), tick=False):
+        page = client.get(f"/workspace/incidents/{incident.number}/").content.decode()
+    assert "Breached" in page and "sla-breached" in page
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
+    admin_page = client.get(f"/admin/incidents/incident/{incident.pk}/change/").content.decode()
+    assert "SLA clocks" in admin_page and "Resolution 4h" in admin_page

@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 from catalog.api.views import ConfigurationItemViewSet, ServiceViewSet
 from incidents.api.views import CloseCodeViewSet, HoldReasonViewSet, IncidentViewSet
 from itsm.api.views import AttachmentViewSet, TeamViewSet, TokenView
-from slas.api.views import ScheduleViewSet, SLADefinitionViewSet
+from slas.api.views import ScheduleViewSet, SLADefinitionViewSet, SLAReportViewSet
 
 router = DefaultRouter()
 router.register("incidents", IncidentViewSet, basename="incident")
@@ -17,6 +17,7 @@ router.register("teams", TeamViewSet, basename="team")
 router.register("attachments", AttachmentViewSet, basename="attachment")
 router.register("schedules", ScheduleViewSet, basename="schedule")
 router.register("sla-definitions", SLADefinitionViewSet, basename="sla-definition")
+router.register("sla-reports", SLAReportViewSet, basename="sla-report")
 router.register("services", ServiceViewSet, basename="service")
 router.register("configuration-items", ConfigurationItemViewSet, basename="configuration-item")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from slas.business_time import WEEKDAYS, format_clock, parse_clock
@@ -212,3 +213,44 @@ class PreviewSerializer(serializers.Serializer):
     due_changed = serializers.IntegerField(help_text="Tickets whose due times differ from the replaced version.")
     baseline_attached = serializers.IntegerField(help_text="Clocks of the version it replaces, same window.")
     baseline_breached = serializers.IntegerField()
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string"}],
+        "nullable": True,
+        "description": "What the group is: definition, team or service id, practice name, priority number; null for "
+        "tickets without a team or service, and in the total.",
+    }
+)
+class GroupKeyField(serializers.Field):
+    def to_representation(self, value):
+        return value
+
+
+class ComplianceRowSerializer(serializers.Serializer):
+    """One group of the compliance report; every clock started in the range counts in exactly one of the four."""
+
+    key = GroupKeyField()
+    label = serializers.CharField()
+    met = serializers.IntegerField(help_text="Completed within the target.")
+    breached = serializers.IntegerField(help_text="Breached, whether finished or still running.")
+    in_progress = serializers.IntegerField(help_text="Running or paused and not breached yet.")
+    cancelled = serializers.IntegerField(help_text="Cancelled clocks; not part of the compliance rate.")
+    total = serializers.IntegerField()
+    compliance = serializers.FloatField(
+        allow_null=True,
+        help_text="met / (met + breached) in percent, rounded down to one decimal; null when none finished.",
+    )
+
+
+class ComplianceReportSerializer(serializers.Serializer):
+    """The compliance report: its parameters as applied, a row per group and the total."""
+
+    start = serializers.DateField()
+    end = serializers.DateField(help_text="Included.")
+    group_by = serializers.CharField()
+    practice = serializers.CharField(allow_null=True)
+    team = serializers.IntegerField(allow_null=True)
+    rows = ComplianceRowSerializer(many=True)
+    total = ComplianceRowSerializer()

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from itsm.api.permissions import IsAgent
+from itsm.enums import TicketKind
 from itsm.rules import is_admin, is_agent
 from slas.api.serializers import (
+    ComplianceReportSerializer,
     DeadlineInputSerializer,
     DeadlineSerializer,
     ElapsedInputSerializer,
@@ -20,8 +24,10 @@ from slas.api.serializers import (
     ScheduleSerializer,
     SLADefinitionSerializer,
 )
+from slas.forms import sla_compliance_form
 from slas.models import SLADefinition
 from slas.replay import sla_preview
+from slas.reports import GROUPINGS, compliance_total, sla_compliance
 from slas.selectors import schedule_list
 from slas.services import schedule_save
 
@@ -98,3 +104,56 @@ class SLADefinitionViewSet(viewsets.ReadOnlyModelViewSet):
         data = PreviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return Response(sla_preview(definition=definition, days=data.validated_data["days"]).as_dict())
+
+
+class SLAReportViewSet(viewsets.ViewSet):
+    """SLA reports for agents (team managers and admins included)."""
+
+    permission_classes = [IsAgent]
+    pagination_class = None
+    filter_backends: list = []
+
+    @extend_schema(
+        summary="SLA compliance",
+        description=(
+            "Clocks started between `start` and `end` (whole days in the desk's timezone, both included), per group: "
+            "met, breached (finished or running), in progress and cancelled; compliance is met / (met + breached). "
+            "The range may cover at most two years; without dates it is the last 30 days."
+        ),
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATE, description="First day (YYYY-MM-DD); default 29 days ago."),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, included (YYYY-MM-DD); default today."),
+            OpenApiParameter("group_by", str, enum=list(GROUPINGS), default="definition"),
+            OpenApiParameter("practice", str, enum=list(TicketKind.values), description="Only tickets of this kind."),
+            OpenApiParameter("team", int, description="Only tickets of this assignment group (team id)."),
+        ],
+        responses={
+            200: ComplianceReportSerializer,
+            400: OpenApiResponse(
+                response={"$ref": "#/components/schemas/FieldErrors"},
+                description="Invalid parameters; names the fields.",
+            ),
+        },
+    )
+    @action(detail=False, methods=["get"])
+    def compliance(self, request: Request) -> Response:
+        form = sla_compliance_form(request.query_params)
+        if not form.is_valid():
+            raise serializers.ValidationError(
+                {
+                    "non_field_errors" if name == "__all__" else name: list(errors)
+                    for name, errors in form.errors.items()
+                }
+            )
+        rows = sla_compliance(**form.selector_kwargs())
+        data = form.cleaned_data
+        report = {
+            "start": data["start"],
+            "end": data["end"],
+            "group_by": data["group_by"],
+            "practice": data["practice"] or None,
+            "team": data["team"].pk if data["team"] else None,
+            "rows": rows,
+            "total": compliance_total(rows=rows),
+        }
+        return Response(ComplianceReportSerializer(report).data)

@@ -219,6 +219,7 @@ class SLAClock(models.Model):
                 condition=models.Q(next_milestone_at__isnull=False),
             ),
             models.Index(fields=["ticket", "definition"], name="slaclock_ticket_def"),
+            models.Index(fields=["started_at"], name="slaclock_started"),  # compliance reports by period
         ]
         verbose_name = _("SLA clock")
         verbose_name_plural = _("SLA clocks")

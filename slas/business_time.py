@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 DAY = 86400
-_EPOCH_DATE = date(1970, 1, 1)
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 # A search for the next business interval gives up after this many days without one (e.g. every day a holiday).
 MAX_DAYS_SEARCHED = 366 * 10
 
@@ -55,6 +55,7 @@ class BusinessCalendar:
     always_open: bool = False
     _by_weekday: list[tuple[tuple[int, int], ...]] = field(init=False, repr=False)
     _day_cache: dict[int, tuple[tuple[int, int], ...]] = field(init=False, repr=False, default_factory=dict)
+    _probe_cache: dict[int, int] = field(init=False, repr=False, default_factory=dict)  # see _day_start_offset
 
     def __post_init__(self) -> None:
         self.zone = _zone(self.timezone)
@@ -71,6 +72,11 @@ class BusinessCalendar:
     @classmethod
     def always(cls) -> BusinessCalendar:
         return cls(always_open=True)
+
+    def clear_cache(self) -> None:
+        """Forget the per-day intervals computed so far (they are recomputed on demand)."""
+        self._day_cache.clear()
+        self._probe_cache.clear()
 
     # --- the two operations ---------------------------------------------------------------------------------
 
@@ -145,8 +151,8 @@ class BusinessCalendar:
         cached = self._day_cache.get(ordinal)
         if cached is not None:
             return cached
+        spans = self._by_weekday[(ordinal + 6) % 7]  # date.fromordinal(1) is a Monday
         day = date.fromordinal(ordinal)
-        spans = self._by_weekday[day.weekday()]
         if not spans or day in self.holidays or (day.month, day.day) in self.yearly_holidays:
             result: tuple[tuple[int, int], ...] = ()
         else:
@@ -158,8 +164,13 @@ class BusinessCalendar:
 
     def _local_day_to_utc(self, ordinal: int, spans: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
         """Map the day's local spans onto UTC, piece by piece of constant offset."""
-        naive_midnight = (ordinal - _EPOCH_DATE.toordinal()) * DAY  # local wall-clock midnight as if it were UTC
-        day_lo, day_hi = self._day_start(ordinal), self._day_start(ordinal + 1)
+        naive_midnight = (ordinal - _EPOCH_ORDINAL) * DAY  # local wall-clock midnight as if it were UTC
+        day_lo, offset = self._day_start_offset(ordinal)
+        day_hi, next_offset = self._day_start_offset(ordinal + 1)
+        if offset is not None and offset == next_offset:
+            # The offset is the same all day long (the usual case): each span is one interval, shifted by it.
+            base = naive_midnight - offset
+            return [(base + span_start, base + span_end) for span_start, span_end in spans]
         out: list[tuple[int, int]] = []
         for piece_lo, piece_hi, offset in self._pieces(day_lo, day_hi):
             for span_start, span_end in spans:
@@ -171,6 +182,30 @@ class BusinessCalendar:
         return _merge(out)
 
     def _day_start(self, ordinal: int) -> int:
+        return self._day_start_offset(ordinal)[0]
+
+    def _day_start_offset(self, ordinal: int) -> tuple[int, int | None]:
+        """The day's first instant, and the UTC offset in force from a day before to a day after it (else None).
+
+        The probe of a day is the offset at the instant that its local midnight would be in UTC. When the probes of
+        the day before, the day and the day after agree, no offset change lies between them (tzdata never changes
+        offsets twice within four days), and as no offset exceeds 16 hours, local midnight is one instant, neither
+        in a gap nor in a fold. Any other day takes the exact search below.
+        """
+        offset = self._probe(ordinal)
+        if self._probe(ordinal - 1) == offset == self._probe(ordinal + 1):
+            return (ordinal - _EPOCH_ORDINAL) * DAY - offset, offset
+        return self._exact_day_start(ordinal), None
+
+    def _probe(self, ordinal: int) -> int:
+        offset = self._probe_cache.get(ordinal)
+        if offset is None:
+            if len(self._probe_cache) > 4096:
+                self._probe_cache.clear()
+            offset = self._probe_cache[ordinal] = self._offset((ordinal - _EPOCH_ORDINAL) * DAY)
+        return offset
+
+    def _exact_day_start(self, ordinal: int) -> int:
         """The first instant whose local date is this day (local midnight, or the end of a gap covering it)."""
         day = date.fromordinal(ordinal)
         naive = datetime(day.year, day.month, day.day)
@@ -187,7 +222,7 @@ class BusinessCalendar:
         return self._first_instant(lo, hi, lambda t: datetime.fromtimestamp(t, tz=self.zone).date() >= day)
 
     def _offset(self, instant: int) -> int:
-        return int(datetime.fromtimestamp(instant, tz=UTC).astimezone(self.zone).utcoffset().total_seconds())
+        return int(datetime.fromtimestamp(instant, tz=self.zone).utcoffset().total_seconds())
 
     def _pieces(self, lo: int, hi: int) -> list[tuple[int, int, int]]:
         """Split [lo, hi) where the UTC offset changes (at most a couple of times a day)."""

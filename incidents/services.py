@@ -248,24 +248,31 @@ def incident_resolve(*, incident: Incident, by: User | None, close_code: CloseCo
         raise ValidationError({"close_notes": "Close notes are required to resolve an incident."})
     if not close_code.active:
         raise ValidationError({"close_code": "This close code is not active."})
-    _transition(
+    notes = close_notes.strip()
+    _resolve_and_tell(
         incident,
-        "resolve",
         by,
-        body=f"{close_code.name}: {close_notes.strip()}",
         close_code=close_code,
-        close_notes=close_notes.strip(),
+        close_notes=notes,
+        journal_body=f"{close_code.name}: {notes}",
+        message=f"{incident.number} has been resolved.\n\n{notes}\n\nReply if the problem persists.",
     )
+    _resolve_children(incident, close_code)
+    return incident
+
+
+def _resolve_and_tell(
+    incident: Incident, by: User | None, *, close_code: CloseCode, close_notes: str, journal_body: str, message: str
+) -> None:
+    _transition(incident, "resolve", by, body=journal_body, close_code=close_code, close_notes=close_notes)
     _notify(
         incident=incident,
         event="incident.resolved",
         recipient=incident.caller,
         subject=f"Resolved: {incident.short_description}",
-        body=f"{incident.number} has been resolved.\n\n{incident.close_notes}\n\nReply if the problem persists.",
+        body=message,
         key=f"{incident.number}:{incident.reopen_count}",
     )
-    _resolve_children(incident, close_code)
-    return incident
 
 
 def _resolve_children(parent: Incident, close_code: CloseCode) -> None:
@@ -273,21 +280,13 @@ def _resolve_children(parent: Incident, close_code: CloseCode) -> None:
     children = Incident.objects.filter(parent=parent, state__in=OPEN_INCIDENT_STATES).select_related("caller")
     for child in children:
         notes = f"Resolved by parent incident {parent.number}: {parent.close_notes}"
-        _transition(
+        _resolve_and_tell(
             child,
-            "resolve",
             None,
-            body=f"Resolved with parent incident {parent.number}.",
             close_code=close_code,
             close_notes=notes,
-        )
-        _notify(
-            incident=child,
-            event="incident.resolved",
-            recipient=child.caller,
-            subject=f"Resolved: {child.short_description}",
-            body=f"{child.number} was resolved together with {parent.number}.\n\n{child.close_notes}",
-            key=f"{child.number}:{child.reopen_count}",
+            journal_body=f"Resolved with parent incident {parent.number}.",
+            message=f"{child.number} was resolved together with {parent.number}.\n\n{notes}",
         )
         _resolve_children(child, close_code)
 

@@ -101,6 +101,14 @@ class Incident(ConcurrentTransitionMixin, Ticket):
         related_name="children",
     )
     major_incident = models.BooleanField(_("major incident"), default=False)
+    problem = models.ForeignKey(
+        "problems.Problem",
+        verbose_name=_("problem"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents",
+    )
     reopen_count = models.PositiveSmallIntegerField(_("reopen count"), default=0, editable=False)
 
     class Meta:

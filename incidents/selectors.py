@@ -22,6 +22,7 @@ def incident_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Incident
         "hold_reason",
         "close_code",
         "parent",
+        "problem",
     ).prefetch_related(Prefetch("sla_clocks", queryset=SLAClock.objects.select_related("definition", "schedule")))
     if not user.is_authenticated:
         return incidents.none()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -33,11 +33,14 @@ from itsm.services import (
 )
 from slas.services import sla_evaluate
 
+if TYPE_CHECKING:
+    from problems.models import Problem
+
 logger = logging.getLogger(__name__)
 
 # Fields an agent may set on create and update. End users describe the incident and say how urgent it is for them;
 # its impact is the desk's assessment.
-STAFF_FIELDS = ("caller", "impact", "assignment_group", "assigned_to", "parent", "major_incident")
+STAFF_FIELDS = ("caller", "impact", "assignment_group", "assigned_to", "parent", "major_incident", "problem")
 UPDATABLE_FIELDS = (
     "short_description",
     "description",
@@ -106,11 +109,17 @@ def incident_create(
     configuration_item: ConfigurationItem | None = None,
     parent: Incident | None = None,
     major_incident: bool = False,
+    problem: Problem | None = None,
 ) -> Incident:
     """Log a new incident; an end user is always its caller and cannot set staff-only fields."""
     if not is_agent(by):
         staff = {"caller": caller not in (None, by), "assignment_group": assignment_group, "assigned_to": assigned_to}
-        staff |= {"parent": parent, "major_incident": major_incident, "impact": impact != Impact.LOW}
+        staff |= {
+            "parent": parent,
+            "major_incident": major_incident,
+            "impact": impact != Impact.LOW,
+            "problem": problem,
+        }
         for field, value in staff.items():
             if value:
                 raise ValidationError({field: "Only agents can set this field."})
@@ -129,6 +138,7 @@ def incident_create(
         configuration_item=configuration_item,
         parent=parent,
         major_incident=major_incident,
+        problem=problem,
     )
     if incident.service is None and configuration_item is not None:
         incident.service = configuration_item.service

@@ -14,6 +14,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "incidents.add_incident",
         "incidents.change_incident",
         "incidents.work_incident",
+        "problems.view_problem",
+        "problems.add_problem",
+        "problems.change_problem",
+        "problems.work_problem",
+        "problems.view_problemtask",
+        "problems.add_problemtask",
+        "problems.change_problemtask",
+        "problems.view_knowledgearticle",
         "itsm.view_journalentry",
         "itsm.add_journalentry",
         "itsm.view_attachment",
@@ -21,14 +29,28 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     Role.TEAM_MANAGER: ["itsm.view_team", "itsm.change_team"],
     Role.CHANGE_MANAGER: [],
-    Role.ADMIN: ["itsm.*", "catalog.*", "incidents.*", "auth.view_user", "auth.change_user", "auth.add_user"],
+    Role.ADMIN: [
+        "itsm.*",
+        "catalog.*",
+        "incidents.*",
+        "problems.*",
+        "auth.view_user",
+        "auth.change_user",
+        "auth.add_user",
+    ],
 }
 
 # Never granted to any role, even through "app_label.*", and taken away from groups that hold them: deleting an
 # incident (or its Ticket parent) would cascade its journal away, and the journal is the audit trail; incidents end
-# by close or cancel.
+# by close or cancel. The same holds for problems and problem tasks.
 FORBIDDEN_PERMISSIONS: frozenset[str] = frozenset(
-    {"incidents.delete_incident", "itsm.delete_ticket", "itsm.delete_journalentry"}
+    {
+        "incidents.delete_incident",
+        "itsm.delete_ticket",
+        "itsm.delete_journalentry",
+        "problems.delete_problem",
+        "problems.delete_problemtask",
+    }
 )
 
 

@@ -33,6 +33,15 @@ class IncidentParentField(NameOrIdRelatedField):
         super().__init__(name_field="number", queryset=Incident.objects.all(), **kwargs)
 
 
+class ProblemNumberField(NameOrIdRelatedField):
+    """The problem an incident is linked to, by number (agents only: end users never see problems)."""
+
+    def __init__(self, **kwargs):
+        from problems.models import Problem
+
+        super().__init__(name_field="number", queryset=Problem.objects.all(), **kwargs)
+
+
 class IncidentSerializer(serializers.ModelSerializer):
     """An incident as integrations read and write it."""
 
@@ -44,6 +53,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         queryset=ConfigurationItem.objects.filter(active=True), required=False, allow_null=True
     )
     parent = IncidentParentField(required=False, allow_null=True)
+    problem = ProblemNumberField(required=False, allow_null=True)
     impact = serializers.ChoiceField(choices=Impact.choices, required=False)
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, read_only=True)
@@ -79,6 +89,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "configuration_item",
             "parent",
             "major_incident",
+            "problem",
             "reopen_count",
             "opened_at",
             "resolved_at",
@@ -105,6 +116,8 @@ class IncidentSerializer(serializers.ModelSerializer):
             # End users never reach the lookups of staff fields, so an error cannot reveal which names exist.
             for name in STAFF_FIELDS:
                 fields[name].read_only = True
+            # Problems are agents' records: an end user does not learn that one exists.
+            fields.pop("problem", None)
         return fields
 
     def validate(self, attrs):

@@ -10,7 +10,20 @@ FIELD_ERRORS = {
     "description": "Field name to a list of messages; `non_field_errors` for the record as a whole.",
     "additionalProperties": {"type": "array", "items": {"type": "string"}},
 }
-TRANSITIONS = ("start", "hold", "resume", "resolve", "reopen", "close", "cancel", "approve", "reject")
+TRANSITIONS = (
+    "start",
+    "hold",
+    "resume",
+    "resolve",
+    "reopen",
+    "close",
+    "cancel",
+    "approve",
+    "reject",
+    "assess",
+    "analyze",
+    "fix",
+)
 
 
 def _response(description: str, schema_ref: str) -> dict:

@@ -7,12 +7,16 @@ from rest_framework.routers import DefaultRouter
 from catalog.api.views import ConfigurationItemViewSet, ServiceViewSet
 from incidents.api.views import CloseCodeViewSet, HoldReasonViewSet, IncidentViewSet
 from itsm.api.views import AttachmentViewSet, TeamViewSet, TokenView
+from problems.api.views import KnowledgeArticleViewSet, ProblemTaskViewSet, ProblemViewSet
 from slas.api.views import ScheduleViewSet, SLADefinitionViewSet, SLAReportViewSet
 
 router = DefaultRouter()
 router.register("incidents", IncidentViewSet, basename="incident")
 router.register("hold-reasons", HoldReasonViewSet, basename="hold-reason")
 router.register("close-codes", CloseCodeViewSet, basename="close-code")
+router.register("problems", ProblemViewSet, basename="problem")
+router.register("problem-tasks", ProblemTaskViewSet, basename="problem-task")
+router.register("knowledge-articles", KnowledgeArticleViewSet, basename="knowledge-article")
 router.register("teams", TeamViewSet, basename="team")
 router.register("attachments", AttachmentViewSet, basename="attachment")
 router.register("schedules", ScheduleViewSet, basename="schedule")

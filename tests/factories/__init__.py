@@ -110,3 +110,57 @@ def incident_in_state(state: str, *, by=None, **kwargs):
             extra = {"close_code": close_code(), "close_notes": "Replaced the toner."}
         incident = getattr(services, f"incident_{step}")(incident=incident, by=by, **extra)
     return incident
+
+
+def problem_factory(*, by=None, **kwargs):
+    """Create a problem through the service, so it is numbered and journaled like a real one."""
+    from problems.services import problem_create
+
+    by = by or AgentFactory()
+    kwargs.setdefault("short_description", "Printers on floor 3 jam after every driver update")
+    return problem_create(by=by, **kwargs)
+
+
+# The shortest service path from New to each problem state.
+_PROBLEM_PATHS = {
+    "new": [],
+    "assess": ["assess"],
+    "root_cause_analysis": ["assess", "analyze"],
+    "fix_in_progress": ["assess", "analyze", "fix"],
+    "resolved": ["assess", "analyze", "fix", "resolve"],
+    "closed": ["assess", "analyze", "fix", "resolve", "close"],
+    "canceled": ["cancel"],
+}
+
+
+def problem_in_state(state: str, *, by=None, **kwargs):
+    """A problem driven through the services into `state` (resolved with "fix applied")."""
+    from problems import services
+
+    by = by or AgentFactory()
+    problem = problem_factory(by=by, **kwargs)
+    for step in _PROBLEM_PATHS[state]:
+        extra = {}
+        if step == "fix":
+            extra = {"cause_notes": "The driver update resets the tray settings."}
+        elif step == "resolve":
+            extra = {"resolution_code": "fix_applied", "fix_notes": "Pinned the driver version."}
+        getattr(services, f"problem_{step}")(problem=problem, by=by, **extra)
+    return problem
+
+
+_TASK_PATHS = {"new": [], "assess": ["assess"], "work_in_progress": ["assess", "start"], "closed": ["close"]}
+
+
+def problem_task_in_state(state: str, *, by=None, problem=None, **kwargs):
+    """A problem task driven through the services into `state`."""
+    from problems import services
+
+    by = by or AgentFactory()
+    problem = problem or problem_factory(by=by)
+    kwargs.setdefault("short_description", "Collect driver logs from three printers")
+    task = services.problem_task_create(problem=problem, by=by, **kwargs)
+    for step in _TASK_PATHS[state]:
+        extra = {"close_notes": "Logs collected."} if step == "close" else {}
+        getattr(services, f"problem_task_{step}")(task=task, by=by, **extra)
+    return task

@@ -1,0 +1,344 @@
+"""The problem API: problems and problem tasks (agents only; 404 for everyone else), one POST action per
+transition, the transitions list, the journal, known errors, incident links, and the knowledge articles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from incidents.api.serializers import (
+    EmptyInputSerializer,
+    IncidentSerializer,
+    JournalEntrySerializer,
+    JournalInputSerializer,
+    TransitionSerializer,
+)
+from incidents.selectors import incident_list_visible_to
+from itsm.api.pagination import IdCursorPagination
+from itsm.selectors import journal_visible_to
+from itsm.services import transition_ensure_allowed
+from problems import services
+from problems.api.serializers import (
+    FixInputSerializer,
+    IncidentLinkInputSerializer,
+    KnowledgeArticleSerializer,
+    KnownErrorInputSerializer,
+    ProblemFromIncidentInputSerializer,
+    ProblemReopenInputSerializer,
+    ProblemResolveInputSerializer,
+    ProblemSerializer,
+    ProblemTaskSerializer,
+    ReasonInputSerializer,
+    TaskCloseInputSerializer,
+)
+from problems.filtersets import KnowledgeArticleFilterSet, ProblemFilterSet, ProblemTaskFilterSet
+from problems.rules import can_work_problems
+from problems.selectors import (
+    knowledge_article_list_visible_to,
+    problem_list_visible_to,
+    problem_task_list_visible_to,
+)
+
+Transitions = dict[str, tuple[type[serializers.Serializer], Callable, Callable[[dict], dict]]]
+
+PROBLEM_TRANSITIONS: Transitions = {
+    "assess": (EmptyInputSerializer, services.problem_assess, lambda d: {}),
+    "analyze": (EmptyInputSerializer, services.problem_analyze, lambda d: {}),
+    "fix": (FixInputSerializer, services.problem_fix, lambda d: d),
+    "resolve": (ProblemResolveInputSerializer, services.problem_resolve, lambda d: d),
+    "close": (EmptyInputSerializer, services.problem_close, lambda d: {}),
+    "cancel": (ReasonInputSerializer, services.problem_cancel, lambda d: d),
+    "reopen": (ProblemReopenInputSerializer, services.problem_reopen, lambda d: d),
+}
+TASK_TRANSITIONS: Transitions = {
+    "assess": (EmptyInputSerializer, services.problem_task_assess, lambda d: {}),
+    "start": (EmptyInputSerializer, services.problem_task_start, lambda d: {}),
+    "close": (TaskCloseInputSerializer, services.problem_task_close, lambda d: d),
+}
+
+
+class AgentsOnlyElseNotFound(BasePermission):
+    """Agents only; other signed-in users get 404, as if the records did not exist (anonymous users get 401)."""
+
+    def has_permission(self, request, view) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return False
+        if not can_work_problems(request.user):
+            raise NotFound()
+        return True
+
+
+class _TicketViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """What problems and problem tasks share: lookup by number, transitions, the transitions list, the journal."""
+
+    permission_classes = [AgentsOnlyElseNotFound]
+    lookup_field = "number"
+    lookup_value_regex = "[A-Za-z]+[0-9]+"
+    search_fields = ["number", "short_description", "description"]
+    ordering_fields = ["number", "opened_at", "updated_at", "priority", "state"]
+    ordering = ["-opened_at"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    transitions_table: Transitions = {}
+    record_argument = ""
+
+    def _run(self, request: Request, name: str) -> Response:
+        record = self.get_object()
+        # State and permission come before the input: a closed record answers 409 whatever the body says.
+        transition_ensure_allowed(user=request.user, transition=getattr(record, name))
+        input_class, service, to_kwargs = self.transitions_table[name]
+        data = input_class(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        record = service(**{self.record_argument: record}, by=request.user, **to_kwargs(dict(data.validated_data)))
+        return Response(self.get_serializer_class()(record, context=self.get_serializer_context()).data)
+
+    def _transitions(self, request: Request) -> Response:
+        record = self.get_object()
+        available = [
+            {"name": t.name, "target": t.target, "fields": list(self.transitions_table[t.name][0]().fields)}
+            for t in record.get_available_user_state_transitions(request.user)
+        ]
+        return Response(TransitionSerializer(available, many=True).data)
+
+    def _journal(self, request: Request, comment: Callable) -> Response:
+        record = self.get_object()
+        if request.method == "POST":
+            data = JournalInputSerializer(data=request.data, context=self.get_serializer_context())
+            data.is_valid(raise_exception=True)
+            entry = comment(**{self.record_argument: record}, by=request.user, **data.validated_data)
+            return Response(JournalEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+        page = self.paginate_queryset(journal_visible_to(ticket=record, user=request.user))
+        return self.get_paginated_response(JournalEntrySerializer(page, many=True).data)
+
+
+_JOURNAL_SCHEMA = [
+    extend_schema(methods=["GET"], responses=JournalEntrySerializer(many=True), summary="The journal"),
+    extend_schema(
+        methods=["POST"],
+        request=JournalInputSerializer,
+        responses={201: JournalEntrySerializer},
+        summary="Add a comment or a work note",
+    ),
+]
+
+
+def _journal_schema(func):
+    for decorator in _JOURNAL_SCHEMA:
+        func = decorator(func)
+    return func
+
+
+class ProblemViewSet(_TicketViewSet):
+    """Problems, looked up by number (PRB0001001); agents only."""
+
+    serializer_class = ProblemSerializer
+    filterset_class = ProblemFilterSet
+    transitions_table = PROBLEM_TRANSITIONS
+    record_argument = "problem"
+
+    def get_queryset(self):
+        return problem_list_visible_to(user=self.request.user)
+
+    def perform_create(self, serializer: ProblemSerializer) -> None:
+        created = services.problem_create(by=self.request.user, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=created.pk)
+
+    def perform_update(self, serializer: ProblemSerializer) -> None:
+        updated = services.problem_update(
+            problem=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
+        serializer.instance = self.get_queryset().get(pk=updated.pk)
+
+    @extend_schema(request=EmptyInputSerializer, responses=ProblemSerializer, summary="New -> Assess")
+    @action(detail=True, methods=["post"])
+    def assess(self, request: Request, number: str) -> Response:
+        return self._run(request, "assess")
+
+    @extend_schema(request=EmptyInputSerializer, responses=ProblemSerializer, summary="Assess -> Root Cause Analysis")
+    @action(detail=True, methods=["post"])
+    def analyze(self, request: Request, number: str) -> Response:
+        return self._run(request, "analyze")
+
+    @extend_schema(
+        request=FixInputSerializer, responses=ProblemSerializer, summary="Root Cause Analysis -> Fix in Progress"
+    )
+    @action(detail=True, methods=["post"])
+    def fix(self, request: Request, number: str) -> Response:
+        return self._run(request, "fix")
+
+    @extend_schema(
+        request=ProblemResolveInputSerializer,
+        responses=ProblemSerializer,
+        summary="Resolve with a resolution code (optionally resolving incidents awaiting it)",
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, number: str) -> Response:
+        return self._run(request, "resolve")
+
+    @extend_schema(request=EmptyInputSerializer, responses=ProblemSerializer, summary="Resolved -> Closed")
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, number: str) -> Response:
+        return self._run(request, "close")
+
+    @extend_schema(request=ReasonInputSerializer, responses=ProblemSerializer, summary="Cancel an open problem")
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, number: str) -> Response:
+        return self._run(request, "cancel")
+
+    @extend_schema(
+        request=ProblemReopenInputSerializer, responses=ProblemSerializer, summary="Resolved -> Root Cause Analysis"
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, number: str) -> Response:
+        return self._run(request, "reopen")
+
+    @extend_schema(responses=TransitionSerializer(many=True), summary="Transitions this user may take now")
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def transitions(self, request: Request, number: str) -> Response:
+        return self._transitions(request)
+
+    @_journal_schema
+    @action(detail=True, methods=["get", "post"], pagination_class=IdCursorPagination, filter_backends=[])
+    def journal(self, request: Request, number: str) -> Response:
+        return self._journal(request, services.problem_comment)
+
+    @extend_schema(
+        request=KnownErrorInputSerializer,
+        responses={200: ProblemSerializer},
+        summary="Mark as a known error and publish its knowledge article",
+    )
+    @action(detail=True, methods=["post"], url_path="mark-known-error")
+    def mark_known_error(self, request: Request, number: str) -> Response:
+        problem = self.get_object()
+        data = KnownErrorInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.problem_mark_known_error(problem=problem, by=request.user, **data.validated_data)
+        problem = self.get_queryset().get(pk=problem.pk)
+        return Response(ProblemSerializer(problem, context=self.get_serializer_context()).data)
+
+    def _incident(self, number: str):
+        incident = incident_list_visible_to(user=self.request.user).filter(number=number.strip().upper()).first()
+        if incident is None:
+            raise serializers.ValidationError({"incident": f"No incident numbered '{number}'."})
+        return incident
+
+    @extend_schema(
+        request=ProblemFromIncidentInputSerializer,
+        responses={201: ProblemSerializer},
+        summary="Create a problem from an incident and link the incident",
+    )
+    @action(detail=False, methods=["post"], url_path="from-incident")
+    def from_incident(self, request: Request) -> Response:
+        data = ProblemFromIncidentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        incident = self._incident(data.validated_data["incident"])
+        problem = services.problem_create_from_incident(incident=incident, by=request.user)
+        problem = self.get_queryset().get(pk=problem.pk)
+        return Response(
+            ProblemSerializer(problem, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        request=IncidentLinkInputSerializer,
+        responses={200: IncidentSerializer},
+        summary="Link an incident to this problem",
+    )
+    @action(detail=True, methods=["post"], url_path="link-incident")
+    def link_incident(self, request: Request, number: str) -> Response:
+        problem = self.get_object()
+        data = IncidentLinkInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        incident = services.problem_link_incident(
+            problem=problem, incident=self._incident(data.validated_data["incident"]), by=request.user
+        )
+        return Response(IncidentSerializer(incident, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        request=IncidentLinkInputSerializer,
+        responses={200: IncidentSerializer},
+        summary="Unlink an incident from this problem",
+    )
+    @action(detail=True, methods=["post"], url_path="unlink-incident")
+    def unlink_incident(self, request: Request, number: str) -> Response:
+        problem = self.get_object()
+        data = IncidentLinkInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        incident = services.problem_unlink_incident(
+            problem=problem, incident=self._incident(data.validated_data["incident"]), by=request.user
+        )
+        return Response(IncidentSerializer(incident, context=self.get_serializer_context()).data)
+
+
+class ProblemTaskViewSet(_TicketViewSet):
+    """Problem tasks, looked up by number (TASK0001001); agents only."""
+
+    serializer_class = ProblemTaskSerializer
+    filterset_class = ProblemTaskFilterSet
+    transitions_table = TASK_TRANSITIONS
+    record_argument = "task"
+
+    def get_queryset(self):
+        return problem_task_list_visible_to(user=self.request.user)
+
+    def perform_create(self, serializer: ProblemTaskSerializer) -> None:
+        created = services.problem_task_create(by=self.request.user, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=created.pk)
+
+    def perform_update(self, serializer: ProblemTaskSerializer) -> None:
+        updated = services.problem_task_update(
+            task=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
+        serializer.instance = self.get_queryset().get(pk=updated.pk)
+
+    @extend_schema(request=EmptyInputSerializer, responses=ProblemTaskSerializer, summary="New -> Assess")
+    @action(detail=True, methods=["post"])
+    def assess(self, request: Request, number: str) -> Response:
+        return self._run(request, "assess")
+
+    @extend_schema(
+        request=EmptyInputSerializer, responses=ProblemTaskSerializer, summary="New or Assess -> Work in Progress"
+    )
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, number: str) -> Response:
+        return self._run(request, "start")
+
+    @extend_schema(request=TaskCloseInputSerializer, responses=ProblemTaskSerializer, summary="Close with notes")
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, number: str) -> Response:
+        return self._run(request, "close")
+
+    @extend_schema(responses=TransitionSerializer(many=True), summary="Transitions this user may take now")
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def transitions(self, request: Request, number: str) -> Response:
+        return self._transitions(request)
+
+    @_journal_schema
+    @action(detail=True, methods=["get", "post"], pagination_class=IdCursorPagination, filter_backends=[])
+    def journal(self, request: Request, number: str) -> Response:
+        return self._journal(request, services.problem_task_comment)
+
+
+class KnowledgeArticleViewSet(viewsets.ReadOnlyModelViewSet):
+    """Knowledge articles: all for agents, published ones for other signed-in users; filter by CI or service."""
+
+    serializer_class = KnowledgeArticleSerializer
+    filterset_class = KnowledgeArticleFilterSet
+    search_fields = ["title", "body"]
+    ordering_fields = ["updated_at", "created_at", "title", "id"]
+    ordering = ["-updated_at"]
+    pagination_class = IdCursorPagination
+
+    def get_queryset(self):
+        return knowledge_article_list_visible_to(user=self.request.user)

@@ -1,0 +1,92 @@
+"""Problem, problem task and knowledge article filters, shared by the (later) workspace lists and the API."""
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from catalog.models import ConfigurationItem, Service
+from incidents.filtersets import NameOrIdFilter
+from itsm.enums import Priority
+from itsm.models import Team
+from problems.enums import ProblemResolutionCode, ProblemState, ProblemTaskState
+from problems.models import KnowledgeArticle, Problem, ProblemTask
+
+
+def _search(queryset, prefix: str, value: str):
+    """Free text over number and short description; a full number matches exactly (and uses its index)."""
+    text = value.strip()
+    if not text:
+        return queryset
+    if text.upper().startswith(prefix) and text[len(prefix) :].isdigit() and len(text) == len(prefix) + 7:
+        return queryset.filter(number=text.upper())
+    return queryset.filter(Q(number__icontains=text) | Q(short_description__icontains=text))
+
+
+class ProblemFilterSet(django_filters.FilterSet):
+    """Filters for problem lists: state, priority, team, assignee, known error, service, CI, resolution, text."""
+
+    state = django_filters.MultipleChoiceFilter(choices=ProblemState.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    assignment_group = NameOrIdFilter(queryset=Team.objects.all())
+    assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
+    service = NameOrIdFilter(queryset=Service.objects.all())
+    configuration_item = NameOrIdFilter(queryset=ConfigurationItem.objects.all())
+    resolution_code = django_filters.MultipleChoiceFilter(choices=ProblemResolutionCode.choices)
+    known_error = django_filters.BooleanFilter()
+    active = django_filters.BooleanFilter()
+    opened_at = django_filters.IsoDateTimeFromToRangeFilter()
+    q = django_filters.CharFilter(method="filter_q", label="Search")
+
+    class Meta:
+        model = Problem
+        fields = [
+            "state",
+            "priority",
+            "assignment_group",
+            "assigned_to",
+            "service",
+            "configuration_item",
+            "resolution_code",
+            "known_error",
+            "active",
+            "opened_at",
+            "q",
+        ]
+
+    def filter_q(self, queryset, name, value):
+        return _search(queryset, "PRB", value)
+
+
+class ProblemTaskFilterSet(django_filters.FilterSet):
+    """Filters for problem task lists: state, problem, team, assignee, text."""
+
+    state = django_filters.MultipleChoiceFilter(choices=ProblemTaskState.choices)
+    problem = NameOrIdFilter(queryset=Problem.objects.all(), name_field="number")
+    assignment_group = NameOrIdFilter(queryset=Team.objects.all())
+    assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
+    active = django_filters.BooleanFilter()
+    q = django_filters.CharFilter(method="filter_q", label="Search")
+
+    class Meta:
+        model = ProblemTask
+        fields = ["state", "problem", "assignment_group", "assigned_to", "active", "q"]
+
+    def filter_q(self, queryset, name, value):
+        return _search(queryset, "TASK", value)
+
+
+class KnowledgeArticleFilterSet(django_filters.FilterSet):
+    """Find articles by the configuration item or service they concern, or by text (no problem filter: end users
+    read articles too, and must not learn which problem numbers exist)."""
+
+    configuration_item = NameOrIdFilter(queryset=ConfigurationItem.objects.all())
+    service = NameOrIdFilter(queryset=Service.objects.all())
+    q = django_filters.CharFilter(method="filter_q", label="Search")
+
+    class Meta:
+        model = KnowledgeArticle
+        fields = ["configuration_item", "service", "q"]
+
+    def filter_q(self, queryset, name, value):
+        text = value.strip()
+        return queryset.filter(Q(title__icontains=text) | Q(body__icontains=text)) if text else queryset

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Model, Q
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
@@ -163,6 +164,54 @@ def outbox_enqueue(
 
         transaction.on_commit(lambda: outbox_send_task.delay(message_id=message.pk))
     return message
+
+
+def outbox_enqueue_many(messages: list[dict[str, Any]]) -> None:
+    """`outbox_enqueue` for many messages at once (each a dict of its keyword arguments), in a few queries.
+
+    Keys already queued, and repeated keys, are skipped. Should another transaction queue one of the keys meanwhile,
+    the messages are queued one by one with `outbox_enqueue` instead.
+    """
+    pending: dict[str, OutboxMessage] = {}
+    for message in messages:
+        recipient = message["recipient"]
+        if not recipient.email:
+            continue
+        dedupe_key = f"{message['event']}:{message['key']}:{recipient.pk}"
+        pending.setdefault(
+            dedupe_key,
+            OutboxMessage(
+                dedupe_key=dedupe_key,
+                event=message["event"],
+                ticket=message["ticket"],
+                recipient=recipient,
+                to_email=recipient.email,
+                subject=" ".join(message["subject"].split())[:255],  # never a newline in a header
+                body=message["body"],
+            ),
+        )
+    if not pending:
+        return
+    queued = set(OutboxMessage.objects.filter(dedupe_key__in=list(pending)).values_list("dedupe_key", flat=True))
+    new = [row for key, row in pending.items() if key not in queued]
+    try:
+        with transaction.atomic():
+            OutboxMessage.objects.bulk_create(new)
+    except IntegrityError:
+        for message in messages:
+            outbox_enqueue(**message)
+        return
+    if new:
+        transaction.on_commit(partial(_outbox_send_later, [row.pk for row in new]))
+
+
+def _outbox_send_later(message_ids: list[int]) -> None:
+    """One send task per message, published through one producer (a connection from the pool) for them all."""
+    from itsm.tasks import outbox_send_task
+
+    with outbox_send_task.app.producer_or_acquire() as producer:
+        for message_id in message_ids:
+            outbox_send_task.apply_async(kwargs={"message_id": message_id}, producer=producer)
 
 
 OUTBOX_CLAIM_SECONDS = 600

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import pairwise
@@ -15,14 +16,14 @@ from django.utils.translation import gettext as _
 
 from catalog.models import ConfigurationItem, Service
 from itsm.enums import JournalKind
-from itsm.models import Ticket
+from itsm.models import JournalEntry, Ticket
 from itsm.rules import is_admin
-from itsm.services import journal_add, outbox_enqueue, ticket_set_fields
+from itsm.services import outbox_enqueue_many, ticket_set_fields
 from slas.business_time import BusinessCalendar
 from slas.conditions import Snapshot
 from slas.engine import ClockState, DefinitionSpec, advance, evaluate, reschedule
 from slas.enums import ACTIVE_STAGES, BREACH_PERCENT, ScheduleSource, SLAActionKind
-from slas.models import Holiday, Schedule, ScheduleSpan, SLAClock, SLADefinition, SLAMilestone
+from slas.models import Holiday, Schedule, ScheduleSpan, SLAAction, SLAClock, SLADefinition, SLAMilestone
 
 
 @dataclass(frozen=True)
@@ -369,55 +370,121 @@ def sla_evaluate(*, ticket: Ticket, at: datetime | None = None) -> None:
 
 
 def _record_milestones(crossed: list[tuple[SLAClock, int, int]]) -> None:
-    recorded_at = timezone.now()
-    for clock, percent, reached in crossed:
-        _, created = SLAMilestone.objects.get_or_create(
-            clock=clock, percent=percent, defaults={"reached_at": _dt(reached), "recorded_at": recorded_at}
+    """Record each crossed milestone once (the unique constraint decides, in one statement); act on the new ones."""
+    if not crossed:
+        return
+    recorded_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    rows = [
+        (clock.pk, percent, connection.ops.adapt_datetimefield_value(_dt(reached)), recorded_at)
+        for clock, percent, reached in crossed
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {SLAMilestone._meta.db_table} (clock_id, percent, reached_at, recorded_at)"
+            f" VALUES {', '.join(['(%s, %s, %s, %s)'] * len(rows))}"
+            " ON CONFLICT (clock_id, percent) DO NOTHING RETURNING clock_id, percent",
+            [value for row in rows for value in row],
         )
-        if created:
-            _milestone_actions(clock=clock, percent=percent, reached_at=_dt(reached))
+        new = set(cursor.fetchall())
+    _milestone_actions(
+        [(clock, percent, _dt(reached)) for clock, percent, reached in crossed if (clock.pk, percent) in new]
+    )
 
 
-def _milestone_actions(*, clock: SLAClock, percent: int, reached_at: datetime) -> None:
-    """Journal the milestone and carry out the definition's actions for it (notifications via the outbox)."""
-    ticket = Ticket.objects.select_related("assigned_to", "assignment_group__manager").get(pk=clock.ticket_id)
-    definition = clock.definition
-    what = _("breached") if percent == BREACH_PERCENT else _("reached %(percent)s%%") % {"percent": percent}
-    text = f"SLA '{definition.name}' {what} at {reached_at:%Y-%m-%d %H:%M} UTC."
-    journal_add(ticket=ticket, actor=None, kind=JournalKind.SLA, body=text)
-    changes: dict = {}
-    for action in definition.actions.filter(percent=percent).select_related("team"):
-        recipients = []
-        if action.kind == SLAActionKind.NOTIFY_ASSIGNEE and ticket.assigned_to:
-            recipients = [ticket.assigned_to]
-        elif action.kind == SLAActionKind.NOTIFY_GROUP and ticket.assignment_group:
-            recipients = list(ticket.assignment_group.members.filter(is_active=True))
-        elif action.kind == SLAActionKind.NOTIFY_GROUP_MANAGER and ticket.assignment_group:
-            recipients = [m for m in [ticket.assignment_group.manager] if m is not None]
-        elif action.kind == SLAActionKind.REASSIGN and action.team_id:
-            changes |= {"assignment_group": action.team, "assigned_to": None}
-        elif action.kind == SLAActionKind.RAISE_PRIORITY:
-            changes["priority"] = max(1, ticket.priority - 1)
-        for recipient in recipients:
-            outbox_enqueue(
-                event="sla.breached" if percent == BREACH_PERCENT else "sla.warning",
-                ticket=ticket,
-                recipient=recipient,
-                subject=f"[{ticket.number}] {text}",
-                body=f"{text}\n\n{ticket.number}: {ticket.short_description}",
-                key=f"clock{clock.pk}:{percent}",
+def _milestone_actions(reached: list[tuple[SLAClock, int, datetime]]) -> None:
+    """Journal each new milestone and carry out its definition's actions (notifications via the outbox).
+
+    Tickets, actions and group members are read once for all milestones; journal entries and notifications are
+    written in bulk, at the end and before each escalation that changes a ticket (which is then evaluated in turn).
+    """
+    if not reached:
+        return
+    tickets = _tickets_with_people({clock.ticket_id for clock, _percent, _at in reached})
+    actions: dict[tuple[int, int], list[SLAAction]] = defaultdict(list)
+    for action in SLAAction.objects.filter(
+        definition__in={clock.definition_id for clock, _percent, _at in reached}
+    ).select_related("team"):
+        actions[action.definition_id, action.percent].append(action)
+    members: dict[int, list] = {}
+    entries: list[JournalEntry] = []
+    messages: list[dict] = []
+    for clock, percent, reached_at in reached:
+        ticket = tickets[clock.ticket_id]
+        what = _("breached") if percent == BREACH_PERCENT else _("reached %(percent)s%%") % {"percent": percent}
+        text = f"SLA '{clock.definition.name}' {what} at {reached_at:%Y-%m-%d %H:%M} UTC."
+        entries.append(JournalEntry(ticket=ticket, actor=None, kind=JournalKind.SLA, body=text))
+        changes: dict = {}
+        for action in actions[clock.definition_id, percent]:
+            recipients = []
+            if action.kind == SLAActionKind.NOTIFY_ASSIGNEE and ticket.assigned_to:
+                recipients = [ticket.assigned_to]
+            elif action.kind == SLAActionKind.NOTIFY_GROUP and ticket.assignment_group:
+                group = ticket.assignment_group
+                if group.pk not in members:
+                    members[group.pk] = list(group.members.filter(is_active=True))
+                recipients = members[group.pk]
+            elif action.kind == SLAActionKind.NOTIFY_GROUP_MANAGER and ticket.assignment_group:
+                recipients = [m for m in [ticket.assignment_group.manager] if m is not None]
+            elif action.kind == SLAActionKind.REASSIGN and action.team_id:
+                changes |= {"assignment_group": action.team, "assigned_to": None}
+            elif action.kind == SLAActionKind.RAISE_PRIORITY:
+                changes["priority"] = max(1, ticket.priority - 1)
+            messages += [
+                {
+                    "event": "sla.breached" if percent == BREACH_PERCENT else "sla.warning",
+                    "ticket": ticket,
+                    "recipient": recipient,
+                    "subject": f"[{ticket.number}] {text}",
+                    "body": f"{text}\n\n{ticket.number}: {ticket.short_description}",
+                    "key": f"clock{clock.pk}:{percent}",
+                }
+                for recipient in recipients
+            ]
+        if changes:
+            _write_journal_and_outbox(entries, messages)
+            ticket, changed_at = ticket_set_fields(
+                ticket_id=ticket.pk, changes=changes, actor=None, note=f"Escalated: {text}"
             )
-    if changes:
-        ticket, changed_at = ticket_set_fields(
-            ticket_id=ticket.pk, changes=changes, actor=None, note=f"Escalated: {text}"
+            if changed_at is not None:
+                sla_evaluate(ticket=ticket, at=changed_at)
+            tickets |= _tickets_with_people({ticket.pk})
+    _write_journal_and_outbox(entries, messages)
+
+
+def _tickets_with_people(ids: set[int]) -> dict[int, Ticket]:
+    return Ticket.objects.select_related("assigned_to", "assignment_group__manager").in_bulk(ids)
+
+
+def _write_journal_and_outbox(entries: list[JournalEntry], messages: list[dict]) -> None:
+    JournalEntry.objects.bulk_create(entries)
+    outbox_enqueue_many(messages)
+    entries.clear()
+    messages.clear()
+
+
+def _save_states(clocks: list[SLAClock]) -> None:
+    """Write the state fields of many clocks: on PostgreSQL in one UPDATE ... FROM (VALUES ...), as Django's
+    bulk_update (a CASE per field and row) costs more than all the rest of a sweep."""
+    if connection.vendor != "postgresql":
+        SLAClock.objects.bulk_update(clocks, _STATE_FIELDS)
+        return
+    if not clocks:
+        return
+    fields = [SLAClock._meta.get_field(name) for name in _STATE_FIELDS]
+    columns = [connection.ops.quote_name(f.column) for f in fields]
+    row = "(%s::bigint, " + ", ".join(f"%s::{f.db_type(connection)}" for f in fields) + ")"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {SLAClock._meta.db_table} AS c SET {', '.join(f'{c} = v.{c}' for c in columns)}"
+            f" FROM (VALUES {', '.join([row] * len(clocks))}) AS v(id, {', '.join(columns)}) WHERE c.id = v.id",
+            [value for clock in clocks for value in (clock.pk, *(getattr(clock, name) for name in _STATE_FIELDS))],
         )
-        if changed_at is not None:
-            sla_evaluate(ticket=ticket, at=changed_at)
 
 
 def sla_sweep(*, now: datetime | None = None, batch_size: int = 100) -> int:
     """Record every milestone that is due, in small batches that concurrent sweeps never share; returns how many."""
     moment = now or timezone.now()
+    specs: dict[tuple[int, datetime], DefinitionSpec] = {}  # across batches, until a definition changes
     recorded = 0
     while True:
         with transaction.atomic():
@@ -427,19 +494,17 @@ def sla_sweep(*, now: datetime | None = None, batch_size: int = 100) -> int:
                 .filter(next_milestone_at__lte=moment)
                 .order_by("next_milestone_at")[:batch_size]
             )
-            specs: dict[int, DefinitionSpec] = {}
             crossed = []
             for clock in clocks:
-                spec = specs.get(clock.definition_id) or specs.setdefault(
-                    clock.definition_id, spec_of(clock.definition)
-                )
+                key = (clock.definition_id, clock.definition.updated_at)
+                spec = specs.get(key) or specs.setdefault(key, spec_of(clock.definition))
                 state = state_of(clock)
                 advance(spec, calendar_for(clock.schedule), state, _epoch(moment))
                 reschedule(spec, calendar_for(clock.schedule), state)
                 crossed += [(clock, p, r) for p, r in state.milestones]
                 state.milestones.clear()
                 _write_state(clock, state)
-                clock.save(update_fields=list(_STATE_FIELDS))
+            _save_states(clocks)
             _record_milestones(crossed)
             recorded += len(crossed)
         if len(clocks) < batch_size:

@@ -9,10 +9,15 @@ SHELL := /bin/bash
 PORT ?= 8000
 VENV ?= .venv
 PYTEST_ARGS ?=
+# make bench: SLA clocks in the sweep benchmark's data set (of which BENCH_DUE are due), and its database.
+BENCH_CLOCKS ?= 1000000
+BENCH_DUE ?= 10000
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/itsm_bench
 
 BIN := $(VENV)/bin
 VENV_PY := $(BIN)/python
 STAMP := $(VENV)/.itsm-installed
+BENCH_STAMP := $(VENV)/.itsm-bench-installed
 MANAGE := $(VENV_PY) manage.py
 
 # The first interpreter on PATH that is Python 3.11 or newer (evaluated only when the venv must be created).
@@ -20,12 +25,13 @@ PYTHON = $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { command -v "$$p"; break; }; \
 	done)
 
-.PHONY: help venv install run test lint clean
+.PHONY: help venv install run test lint bench clean
 
 help:
 	@echo "make run    install, migrate, load the demo data, then serve web + Celery worker + beat on PORT (default 8000)"
 	@echo "make test   install, then run the test suite (extra pytest arguments in PYTEST_ARGS)"
 	@echo "make lint   ruff check, ruff format --check, makemigrations --check"
+	@echo "make bench  SLA deadline and sweep benchmarks on PostgreSQL (BENCH_CLOCKS, default 1000000); see README"
 	@echo "make clean  remove var/ (database, static files, queue); keeps .venv"
 
 $(VENV_PY):
@@ -75,6 +81,16 @@ lint: install
 	echo "+ ruff format --check ."; $(BIN)/ruff format --check . || status=1; \
 	echo "+ manage.py makemigrations --check --dry-run"; $(MANAGE) makemigrations --check --dry-run || status=1; \
 	exit $$status
+
+# Benchmarks (figures, not tests): results in bench/results/; the sweep's data set is kept in its database.
+$(BENCH_STAMP): $(STAMP)
+	$(VENV_PY) -m pip install -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(VENV_PY) -m bench.deadline
+	BENCH_DATABASE_URL='$(BENCH_DATABASE_URL)' $(VENV_PY) -m bench.sla_sweep --clocks $(BENCH_CLOCKS) --due $(BENCH_DUE)
+	$(VENV_PY) -m bench.report
 
 clean:
 	rm -rf var

@@ -1,0 +1,1 @@
+"""Benchmarks behind `make bench` (figures, not tests: pytest never collects this folder)."""

@@ -22,7 +22,10 @@ def problem_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Problem]:
         "caller", "opened_by", "assignment_group", "assigned_to", "service", "configuration_item", "duplicate_of"
     ).prefetch_related(
         _CLOCKS,
-        Prefetch("incidents", queryset=Incident.objects.only("id", "number", "problem_id").order_by("id")),
+        Prefetch(
+            "incidents",
+            queryset=Incident.objects.select_related(None).only("id", "number", "state", "problem_id").order_by("id"),
+        ),
     )
 
 

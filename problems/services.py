@@ -370,7 +370,9 @@ def problem_resolve(
     )
     if resolve_incidents:
         waiting = list(
-            problem.incidents.select_for_update(of=("self",))
+            # Not problem.incidents: a prefetched relation would carry its deferred columns into this query.
+            Incident.objects.select_for_update(of=("self",))
+            .filter(problem=problem)
             .filter(state=IncidentState.ON_HOLD, hold_reason__slug=AWAITING_PROBLEM)
             .select_related("caller", "hold_reason")
             .order_by("pk")

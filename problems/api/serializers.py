@@ -40,10 +40,13 @@ class ProblemNumberField(NameOrIdRelatedField):
         super().__init__(name_field="number", **kwargs)
 
 
-def _refuse_owned(serializer: serializers.Serializer, owned: dict[str, str]) -> None:
-    """Fields only transitions may change: sending them back unchanged is fine, changing them is a 400."""
+def _refuse_owned(serializer: serializers.Serializer, owned: dict[str, str], *, fixed: frozenset = frozenset()) -> None:
+    """Fields only transitions may change: sending them back unchanged is fine, changing them is a 400. `fixed`
+    fields are set on create and never change after."""
     errors = {}
     for field, message in owned.items():
+        if field in fixed and serializer.instance is None:
+            continue
         if field in serializer.initial_data:
             current = serializer.to_representation(serializer.instance).get(field) if serializer.instance else None
             if serializer.instance is None or serializer.initial_data[field] != current:
@@ -173,7 +176,7 @@ class ProblemTaskSerializer(_TicketFields):
         return fields
 
     def validate(self, attrs):
-        _refuse_owned(self, _TASK_OWNED)
+        _refuse_owned(self, _TASK_OWNED, fixed=frozenset({"problem"}))
         return attrs
 
 

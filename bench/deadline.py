@@ -3,7 +3,8 @@
 Cases come from ../shared/data/sla_oracle (200 cases with expected deadlines) when that folder is present;
 otherwise the same four schedules and five calendars are used to generate random cases, whose expected deadlines
 are counted minute by minute here. Both libraries are first checked against the expected deadlines (the agreement
-counts are reported), then timed: the best of `--runs` runs, each computing every case `--repeat` times.
+counts are reported), then timed: the best of `--runs` runs, each computing every case `--repeat` times (by default
+as many times as make a run last half a second), the libraries taking turns.
 
 Two figures for ours: "warm" reuses each calendar, as the service does (calendars are cached per process and keep
 their per-day business intervals), and "cold" empties that per-day cache before every computation.
@@ -179,30 +180,39 @@ def _time(text: str) -> dtime:
 # --- timing -----------------------------------------------------------------------------------------------------
 
 
-def best_rate(run: Callable[[int], None], calls_per_repeat: int, *, repeat: int | None, runs: int, min_seconds: float):
-    """Calls per second from the best of `runs` runs of `run(repeat)`; `repeat` grows until a run takes min_seconds."""
-    if repeat is None:
-        repeat = 1
-        while True:
-            began = time.perf_counter()
-            run(repeat)
-            took = time.perf_counter() - began
-            if took >= min_seconds:
-                break
-            repeat = max(repeat * 2, int(repeat * min_seconds / max(took, 1e-6) * 1.1))
-    timings = []
-    for _ in range(runs):
+def calibrate(run: Callable[[int], None], min_seconds: float) -> int:
+    """How many repeats make one run take at least `min_seconds`."""
+    repeat = 1
+    while True:
         began = time.perf_counter()
         run(repeat)
-        timings.append(time.perf_counter() - began)
-    best = min(timings)
-    return {
-        "repeat": repeat,
-        "computations": calls_per_repeat * repeat,
-        "best_seconds": round(best, 4),
-        "median_seconds": round(sorted(timings)[len(timings) // 2], 4),
-        "per_second": round(calls_per_repeat * repeat / best),
-    }
+        took = time.perf_counter() - began
+        if took >= min_seconds:
+            return repeat
+        repeat = max(repeat * 2, int(repeat * min_seconds / max(took, 1e-6) * 1.1))
+
+
+def best_rates(runners: dict[str, Callable[[int], None]], calls_per_repeat: int, *, repeat, runs, min_seconds):
+    """Calls per second of each runner, best of `runs` runs; the runners take turns, so a change in the machine's
+    load between runs touches them all alike."""
+    repeats = {name: repeat or calibrate(run, min_seconds) for name, run in runners.items()}
+    timings: dict[str, list[float]] = {name: [] for name in runners}
+    for _ in range(runs):
+        for name, run in runners.items():
+            began = time.perf_counter()
+            run(repeats[name])
+            timings[name].append(time.perf_counter() - began)
+    figures = {}
+    for name, times in timings.items():
+        best = min(times)
+        figures[name] = {
+            "repeat": repeats[name],
+            "computations": calls_per_repeat * repeats[name],
+            "best_seconds": round(best, 4),
+            "median_seconds": round(sorted(times)[len(times) // 2], 4),
+            "per_second": round(calls_per_repeat * repeats[name] / best),
+        }
+    return figures
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -240,12 +250,13 @@ def main(argv: list[str] | None = None) -> dict:
             for delta, start in theirs:
                 _ = start + delta
 
-    timing = {"runs": args.runs, "repeat": args.repeat, "min_seconds": args.min_run_seconds}
-    figures = {
-        "ours_warm": best_rate(run_ours, len(cases), **timing),
-        "ours_cold": best_rate(run_ours_cold, len(cases), **timing),
-        "businesstimedelta": best_rate(run_theirs, len(cases), **timing),
-    }
+    figures = best_rates(
+        {"ours_warm": run_ours, "ours_cold": run_ours_cold, "businesstimedelta": run_theirs},
+        len(cases),
+        repeat=args.repeat,
+        runs=args.runs,
+        min_seconds=args.min_run_seconds,
+    )
     base = figures["businesstimedelta"]["per_second"]
     result = {
         "cases": len(cases),

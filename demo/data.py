@@ -580,3 +580,194 @@ SLA_DEFINITIONS = [
     ("P3 resolution 3 business days", "resolution", 3, 24 * HOUR, True),
     ("P4 resolution 5 business days", "resolution", 4, 40 * HOUR, True),
 ]
+
+
+# --- problems -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProblemStory:
+    """One demo problem: what it is, where, and how far it got (target state and resolution)."""
+
+    short: str
+    description: str
+    service: str
+    team: str
+    ci: str
+    target: str
+    cause: str = ""
+    workaround: str = ""
+    fix: str = ""
+    resolution: str = ""
+    close_notes: str = ""
+    known_error: bool = False
+    tasks: tuple[str, ...] = ()
+
+
+# Targets are problem states; every state appears. Two known errors publish their articles.
+PROBLEM_STORIES = [
+    ProblemStory(
+        "VPN tunnels drop every 60 minutes for remote staff",
+        "Remote users report the VPN client disconnecting roughly once an hour; reconnecting works.",
+        "VPN",
+        "Network Operations",
+        "vpn-gw-01",
+        "root_cause_analysis",
+        cause="The IKE phase 2 lifetime on vpn-gw-01 is 3600 s while the client rekeys at 3700 s, so the tunnel "
+        "expires before the client renews it.",
+        workaround="Reconnect the VPN client; connections through vpn-gw-02 are not affected (choose 'VPN "
+        "Backup' in the client).",
+        known_error=True,
+        tasks=("Capture an IKE debug trace during a drop", "Compare the rekey settings of vpn-gw-01 and vpn-gw-02"),
+    ),
+    ProblemStory(
+        "Print jobs stall in the queue after the monthly driver update",
+        "After Patch Tuesday, jobs sent to the floor printers stay in 'Spooling' until the spooler restarts.",
+        "Printing",
+        "Desktop Support",
+        "print-01",
+        "fix_in_progress",
+        cause="Driver package 5.2 installs a port monitor that deadlocks the spooler under concurrent jobs.",
+        workaround="Restart the Print Spooler service on print-01, or print through print-02's queue.",
+        fix="Pin driver package 5.1 in the print server's update ring until the vendor ships 5.3.",
+        known_error=True,
+        tasks=("Roll back driver 5.2 on print-01",),
+    ),
+    ProblemStory(
+        "ERP month-end batch runs past the 06:00 cut-off",
+        "The month-end posting batch on the ERP has finished late three months in a row.",
+        "ERP",
+        "Database Administration",
+        "erp-db-01",
+        "resolved",
+        cause="Statistics on the ledger tables are stale at month end; the optimiser picks nested loops.",
+        fix="Added a statistics refresh for the ledger tables before the batch; last run finished at 03:40.",
+        resolution="fix_applied",
+        tasks=("Refresh statistics before the batch",),
+    ),
+    ProblemStory(
+        "Outlook prompts for credentials several times a day",
+        "Users on the new laptop image are asked for their password repeatedly.",
+        "Email",
+        "Application Support",
+        "Mail platform",
+        "closed",
+        cause="Modern authentication was disabled by a registry key in the standard laptop image.",
+        fix="Removed the registry key from the image and pushed the correction by policy.",
+        resolution="fix_applied",
+    ),
+    ProblemStory(
+        "Wi-Fi on the 3rd floor drops during all-hands meetings",
+        "With more than 80 people in the 3rd-floor room, clients lose the connection.",
+        "Wi-Fi",
+        "Network Operations",
+        "ap-hq-3f-02",
+        "resolved",
+        cause="A single access point serves the meeting room; it reaches its client limit.",
+        resolution="risk_accepted",
+        close_notes="All-hands move to the ground-floor hall from next quarter; a second access point is not "
+        "worth the cost for four meetings a year.",
+    ),
+    ProblemStory(
+        "Mailbox quota warnings reach users after the mailbox is full",
+        "Users get the quota warning only once their mailbox already refuses mail.",
+        "Email",
+        "Application Support",
+        "mail-01",
+        "resolved",
+        resolution="duplicate",
+    ),
+    ProblemStory(
+        "HR portal times out when payslips are published",
+        "On payslip day the HR portal returns gateway timeouts for about an hour.",
+        "HR Portal",
+        "Application Support",
+        "hr-web-01",
+        "assess",
+    ),
+    ProblemStory(
+        "Data warehouse reports show yesterday's figures until 10:00",
+        "Management dashboards are stale in the morning; the ETL finishes later than planned.",
+        "Data warehouse",
+        "Database Administration",
+        "dwh-etl-01",
+        "root_cause_analysis",
+        tasks=("Profile the nightly ETL run",),
+    ),
+    ProblemStory(
+        "Desk phones reboot when the core switch fails over",
+        "Every failover test of core-sw-02 restarts the desk phones on the 2nd floor.",
+        "Telephony",
+        "Network Operations",
+        "pbx-01",
+        "new",
+    ),
+    ProblemStory(
+        "Password reset portal rejects valid answers",
+        "Some users fail the security questions although they are sure of their answers.",
+        "Identity and access",
+        "Service Desk",
+        "Self-service password reset",
+        "new",
+    ),
+    ProblemStory(
+        "CRM search is slow for accounts with many opportunities",
+        "Searching large accounts takes more than 20 seconds.",
+        "CRM",
+        "Application Support",
+        "crm-db-01",
+        "assess",
+    ),
+    ProblemStory(
+        "File share mapping fails at first logon after imaging",
+        "Freshly imaged laptops do not map the departmental drives until the second logon.",
+        "File shares",
+        "Desktop Support",
+        "Standard laptop image",
+        "canceled",
+        close_notes="Raised twice; the other problem record tracks it.",
+    ),
+    ProblemStory(
+        "SAN latency spikes during the nightly backup window",
+        "Databases on san-01 report 200 ms write latency between 01:00 and 02:00.",
+        "ERP",
+        "Database Administration",
+        "san-01",
+        "fix_in_progress",
+        cause="The backup job and the SAN's own snapshot schedule overlap and saturate the controller cache.",
+        fix="Moving the SAN snapshots to 03:00 in the next maintenance window.",
+        tasks=("Move the snapshot schedule to 03:00", "Confirm latency after the change"),
+    ),
+    ProblemStory(
+        "Laptops lose the docking station display after sleep",
+        "External monitors stay black after the laptop wakes up from sleep on a dock.",
+        "Laptop provisioning",
+        "Desktop Support",
+        "Standard laptop image",
+        "closed",
+        cause="The dock firmware 1.04 does not re-train the DisplayPort link after sleep.",
+        fix="Rolled out dock firmware 1.07 to all docking stations.",
+        resolution="fix_applied",
+    ),
+    ProblemStory(
+        "Guest Wi-Fi portal certificate warnings",
+        "Visitors see a certificate warning on the guest Wi-Fi login page.",
+        "Wi-Fi",
+        "Network Operations",
+        "wlc-01",
+        "resolved",
+        resolution="canceled",
+        close_notes="The guest portal is being replaced by the new controller next month; not worth fixing.",
+    ),
+]
+
+# Days before now that a problem in each target state was raised.
+PROBLEM_OPENED_DAYS_AGO = {
+    "new": (0.5, 3),
+    "assess": (2, 6),
+    "root_cause_analysis": (4, 12),
+    "fix_in_progress": (6, 15),
+    "resolved": (8, 20),
+    "closed": (15, 35),
+    "canceled": (3, 10),
+}

@@ -71,7 +71,8 @@ def test_seed_demo_reaches_every_state_with_real_journals(seeded):
     assert incidents.count() == INCIDENTS
     assert set(incidents.values_list("state", flat=True)) == set(IncidentState.values)
     assert not incidents.filter(entries=0).exists()
-    assert JournalEntry.objects.filter(kind=JournalKind.TRANSITION, transition="create").count() == INCIDENTS
+    creations = JournalEntry.objects.filter(kind=JournalKind.TRANSITION, transition="create", ticket__kind="incident")
+    assert creations.count() == INCIDENTS
     assert JournalEntry.objects.filter(kind=JournalKind.COMMENT).exists()
     assert JournalEntry.objects.filter(kind=JournalKind.WORK_NOTE).exists()
     for incident in incidents.select_related("assignment_group", "assigned_to"):
@@ -172,3 +173,27 @@ def test_seed_demo_service_levels_replay_consistently(seeded):
     for incident in Incident.objects.order_by("pk")[:40]:
         live = sorted(s.comparable() for s in live_states(ticket=incident, until=now))
         assert live == sorted(r.state.comparable() for r in replay_ticket(ticket=incident, until=now))
+
+
+def test_seed_demo_problems_in_every_state_with_known_errors_tasks_and_links(seeded):
+    from problems.enums import ProblemState
+    from problems.models import KnowledgeArticle, Problem, ProblemTask
+
+    problems = Problem.objects.annotate(entries=Count("journal"))
+    assert problems.count() >= 15
+    assert set(problems.values_list("state", flat=True)) == set(ProblemState.values)
+    assert not problems.filter(entries=0).exists()
+    assert problems.filter(known_error=True).count() == 2
+    assert KnowledgeArticle.objects.filter(published=True, kind="known_error").count() == 2
+    assert ProblemTask.objects.count() >= 3
+    linked = Incident.objects.filter(problem__isnull=False)
+    assert linked.exists()
+    assert linked.filter(close_code__slug="resolved_by_problem", state="resolved").exists()
+    # Backdated like incidents: each problem's journal is in order and its opened time is its creation entry.
+    for problem in Problem.objects.all():
+        times = list(problem.journal.order_by("id").values_list("created_at", flat=True))
+        assert times == sorted(times)
+        assert problem.opened_at == times[0] and problem.updated_at == times[-1]
+    for incident in linked:
+        times = list(incident.journal.order_by("id").values_list("created_at", flat=True))
+        assert times == sorted(times) and incident.updated_at == times[-1]

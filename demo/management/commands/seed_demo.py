@@ -46,6 +46,8 @@ from demo.data import (
     MAJOR_CHILDREN,
     OPEN_CATEGORIES,
     OPENED_DAYS_AGO,
+    PROBLEM_OPENED_DAYS_AGO,
+    PROBLEM_STORIES,
     REOPEN_COMMENTS,
     RESOLUTION_STOP,
     SERVICES,
@@ -57,6 +59,7 @@ from demo.data import (
     THANKS,
     THIRD_PARTY_NOTES,
     WORK_NOTES,
+    ProblemStory,
     S,
     Template,
 )
@@ -77,6 +80,8 @@ from incidents.services import (
 from itsm.enums import JournalKind, Role
 from itsm.models import JournalEntry, OutboxMessage, Team, Ticket
 from itsm.roles import roles_ensure
+from problems import services as problem_services
+from problems.models import Problem, ProblemTask
 from slas.enums import SLAActionKind
 from slas.models import Schedule, SLAAction, SLADefinition
 from slas.replay import sla_recompute_ticket
@@ -142,6 +147,8 @@ class DemoSeeder:
         self.rng = random.Random(seed)
         self.now = now
         self.incident_ids: list[int] = []
+        self.problem_ids: list[int] = []
+        self.task_ids: list[int] = []
 
     # --- people, teams, catalog ---------------------------------------------------------------------------------
 
@@ -528,6 +535,164 @@ class DemoSeeder:
             )
         return parent
 
+    # --- problems -----------------------------------------------------------------------------------------------
+
+    def problems(self) -> None:
+        """About fifteen problems in every state, worked through problems.services like the incidents: some linked
+        to open demo incidents (one resolving those on hold for it), two known errors with articles, a few tasks.
+
+        Runs after the incidents are aligned, so a problem only links incidents whose history is already over by
+        the time it links them (the link lands in the incidents' journals too)."""
+        plans = []
+        for index, story in enumerate(PROBLEM_STORIES):
+            rng = random.Random(f"{self.seed}:problem:{index}")
+            low, high = PROBLEM_OPENED_DAYS_AGO[story.target]
+            plans.append((self.now - timedelta(days=rng.uniform(low, high)), index, story))
+        touched: list[int] = []
+        for opened_at, index, story in sorted(plans, key=lambda plan: (plan[0], plan[1])):
+            self.rng = random.Random(f"{self.seed}:problem:{index}")
+            timeline, created_before = _Timeline(), len(self.problem_ids) + len(self.task_ids)
+            linked = self._problem_story(timeline, story, opened_at)
+            touched += linked
+            tickets = [*self.problem_ids, *self.task_ids][created_before:]
+            self._backdate(timeline, opened_at, tickets=[*tickets, *linked])
+        self.align_tickets([*self.problem_ids, *self.task_ids, *touched])
+
+    def _waiting_incidents(self, story: ProblemStory, limit: int, *, before: datetime) -> list[Incident]:
+        """Open demo incidents on the story's service (those on hold for a problem first), unlinked and quiet
+        since `before`."""
+        candidates = (
+            Incident.objects.filter(pk__in=self.incident_ids, active=True, problem__isnull=True, updated_at__lt=before)
+            .exclude(state__in=[IncidentState.RESOLVED])
+            .select_related("hold_reason", "caller")
+        )
+        same = [i for i in candidates.filter(service__name=story.service).order_by("pk")]
+        waiting = [i for i in candidates.filter(hold_reason__slug="awaiting_problem").order_by("pk")]
+        chosen = [i for i in waiting if i.service and i.service.name == story.service] + same + waiting
+        unique = list(dict.fromkeys(chosen))
+        return unique[:limit]
+
+    def _problem_story(self, timeline: _Timeline, story: ProblemStory, opened_at: datetime) -> list[int]:
+        rng = self.rng
+        team = self.teams[story.team]
+        lead = rng.choice(self.team_agents[story.team])
+        target = story.target
+        with timeline.step(0):
+            problem = problem_services.problem_create(
+                by=lead,
+                short_description=story.short,
+                description=story.description,
+                impact=rng.choice([1, 2, 2, 3]),
+                urgency=rng.choice([2, 2, 3]),
+                service=self.services[story.service],
+                configuration_item=self.cis[story.ci],
+                assignment_group=team,
+                assigned_to=lead,
+            )
+        self.problem_ids.append(problem.pk)
+        if target == "canceled":
+            with timeline.step(rng.uniform(60, 600)):
+                problem_services.problem_cancel(problem=problem, by=lead, reason=story.close_notes)
+            return []
+        if target == "new":
+            return []
+        with timeline.step(rng.uniform(60, 1440)):
+            problem_services.problem_assess(problem=problem, by=lead)
+        if target == "resolved" and story.resolution in ("duplicate", "canceled"):
+            original = Problem.objects.filter(pk__in=self.problem_ids, service=problem.service).exclude(pk=problem.pk)
+            original = original.order_by("pk").first() or Problem.objects.exclude(pk=problem.pk).order_by("pk").first()
+            with timeline.step(rng.uniform(60, 1440)):
+                if story.resolution == "duplicate" and original is not None:
+                    problem_services.problem_resolve(
+                        problem=problem, by=lead, resolution_code="duplicate", duplicate_of=original
+                    )
+                else:
+                    problem_services.problem_resolve(
+                        problem=problem,
+                        by=lead,
+                        resolution_code="canceled",
+                        close_notes=story.close_notes or "No longer relevant.",
+                    )
+            return []
+        if target == "assess":
+            return []
+        with timeline.step(rng.uniform(120, 2880)):
+            problem_services.problem_analyze(problem=problem, by=lead)
+        for short in story.tasks:
+            member = rng.choice(self.team_agents[story.team])
+            with timeline.step(rng.uniform(30, 600)):
+                task = problem_services.problem_task_create(
+                    problem=problem, by=lead, short_description=short, assignment_group=team, assigned_to=member
+                )
+            self.task_ids.append(task.pk)
+            with timeline.step(rng.uniform(30, 600)):
+                problem_services.problem_task_start(task=task, by=member)
+            if target != "root_cause_analysis":
+                with timeline.step(rng.uniform(120, 1440)):
+                    problem_services.problem_task_close(
+                        task=task, by=member, close_notes="Done; findings are in the problem's work notes."
+                    )
+        if story.known_error:
+            with timeline.step(rng.uniform(60, 1440)):
+                problem_services.problem_mark_known_error(
+                    problem=problem, by=lead, workaround=story.workaround, cause_notes=story.cause
+                )
+        if target == "root_cause_analysis":
+            return self._link_recent(timeline, story, problem, lead, opened_at, resolve=False)
+        with timeline.step(rng.uniform(120, 2880)):
+            problem_services.problem_fix(problem=problem, by=lead, cause_notes=story.cause or "See work notes.")
+        if target == "fix_in_progress":
+            return self._link_recent(timeline, story, problem, lead, opened_at, resolve=False)
+        if target == "resolved" and story.resolution == "fix_applied":
+            return self._link_recent(timeline, story, problem, lead, opened_at, resolve=True)
+        with timeline.step(rng.uniform(240, 4000)):
+            problem_services.problem_resolve(
+                problem=problem,
+                by=lead,
+                resolution_code=story.resolution,
+                fix_notes=story.fix,
+                close_notes=story.close_notes,
+            )
+        if target == "closed":
+            with timeline.step(rng.uniform(1440, 7200)):
+                problem_services.problem_close(problem=problem, by=lead)
+        return []
+
+    def _link_recent(
+        self,
+        timeline: _Timeline,
+        story: ProblemStory,
+        problem: Problem,
+        lead: User,
+        opened_at: datetime,
+        *,
+        resolve: bool,
+    ) -> list[int]:
+        """Link up to two open incidents in the last hour (after their own history) and put them on hold awaiting
+        the problem; optionally resolve the problem with its fix, which resolves them in the same step."""
+        link_at = self.now - timedelta(minutes=50)
+        incidents = self._waiting_incidents(story, 2, before=link_at - timedelta(minutes=10))
+        so_far = sum(gap for _lo, _hi, gap in timeline.steps)
+        gap = max(1.0, (link_at - opened_at).total_seconds() / 60 - so_far)
+        desk = self.team_agents["Service Desk"][0]
+        for incident in incidents:
+            with timeline.step(gap):
+                problem_services.problem_link_incident(problem=problem, incident=incident, by=desk)
+                # The desk waits for the problem now.
+                if incident.hold_reason is None or incident.hold_reason.slug != "awaiting_problem":
+                    incident_hold(incident=incident, by=desk, reason=self.hold_reasons["awaiting_problem"])
+            gap = self.rng.uniform(1, 5)
+        if resolve:
+            with timeline.step(self.rng.uniform(10, 20)):
+                problem_services.problem_resolve(
+                    problem=problem,
+                    by=lead,
+                    resolution_code="fix_applied",
+                    fix_notes=story.fix,
+                    resolve_incidents=True,
+                )
+        return [incident.pk for incident in incidents]
+
     # --- time ---------------------------------------------------------------------------------------------------
 
     def _backdate(self, timeline: _Timeline, opened_at: datetime, *, tickets: list[int]) -> None:
@@ -547,15 +712,16 @@ class DemoSeeder:
             created_at=Case(*whens, output_field=DateTimeField())
         )
 
-    def align_tickets(self) -> None:
+    def align_tickets(self, ticket_ids: list[int] | None = None) -> None:
         """Derive opened/resolved/closed/updated times from the backdated journal, and date the fsm log alike."""
+        ticket_ids = self.incident_ids if ticket_ids is None else ticket_ids
         journal = JournalEntry.objects.filter(ticket=OuterRef("pk"))
 
         def last(entries):
             return Subquery(entries.order_by("-created_at", "-id").values("created_at")[:1])
 
         none = Value(None, output_field=DateTimeField())
-        Ticket.objects.filter(pk__in=self.incident_ids).update(
+        Ticket.objects.filter(pk__in=ticket_ids).update(
             opened_at=Subquery(journal.filter(transition="create").values("created_at")[:1]),
             resolved_at=Case(
                 When(resolved_at__isnull=True, then=none), default=last(journal.filter(transition="resolve"))
@@ -569,7 +735,7 @@ class DemoSeeder:
         # One fsm log row per journaled transition (creation has none), in the same order.
         times: dict[int, list[datetime]] = defaultdict(list)
         transitions = (
-            JournalEntry.objects.filter(ticket_id__in=self.incident_ids, kind=JournalKind.TRANSITION)
+            JournalEntry.objects.filter(ticket_id__in=ticket_ids, kind=JournalKind.TRANSITION)
             .exclude(transition="create")
             .order_by("ticket_id", "created_at", "id")
             .values_list("ticket_id", "created_at")
@@ -577,7 +743,8 @@ class DemoSeeder:
         for ticket_id, created_at in transitions:
             times[ticket_id].append(created_at)
         logs = StateLog.objects.filter(
-            content_type=ContentType.objects.get_for_model(Incident), object_id__in=self.incident_ids
+            content_type__in=ContentType.objects.get_for_models(Incident, Problem, ProblemTask).values(),
+            object_id__in=ticket_ids,
         ).order_by("object_id", "timestamp", "id")
         updated = []
         for object_id, group in _group_by(logs.only("id", "object_id", "timestamp"), "object_id"):
@@ -622,8 +789,10 @@ class Command(BaseCommand):
             seeder.catalog()
             seeder.incidents(incidents)
             seeder.align_tickets()
+            seeder.problems()
             seeder.service_levels()
-            outbox = OutboxMessage.objects.filter(ticket_id__in=seeder.incident_ids)
+            tickets = [*seeder.incident_ids, *seeder.problem_ids, *seeder.task_ids]
+            outbox = OutboxMessage.objects.filter(ticket_id__in=tickets)
             dropped = 0 if keep_outbox else outbox.delete()[0]
         self._summary(seeder, dropped=dropped, seconds=time.monotonic() - started)
         self._passwords()
@@ -648,6 +817,13 @@ class Command(BaseCommand):
         for state in IncidentState:
             self.stdout.write(f"    {state.label:<12} {by_state.get(state.value, 0):>5}")
         journal = JournalEntry.objects.filter(ticket_id__in=seeder.incident_ids).count()
+        problems = Counter(
+            dict(Problem.objects.filter(pk__in=seeder.problem_ids).values_list("state").annotate(n=Count("pk")))
+        )
+        self.stdout.write(
+            f"  problems: {len(seeder.problem_ids)} ({', '.join(f'{k}: {v}' for k, v in sorted(problems.items()))}), "
+            f"problem tasks: {len(seeder.task_ids)}"
+        )
         self.stdout.write(f"  journal entries: {journal}")
         pending = OutboxMessage.objects.filter(ticket_id__in=seeder.incident_ids).count()
         if dropped:

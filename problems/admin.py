@@ -222,7 +222,11 @@ class ProblemAdmin(_ServiceAdmin):
         return super().get_queryset(request).select_related("assignment_group", "assigned_to", "duplicate_of")
 
     def create(self, request, data):
-        return problem_create(by=request.user, **data)
+        # The analysis notes are not part of logging a problem; filled in on the add form, they follow as an update.
+        notes = {name: data.pop(name) for name in ("cause_notes", "workaround", "fix_notes") if name in data}
+        problem = problem_create(by=request.user, **data)
+        notes = {name: value for name, value in notes.items() if value}
+        return problem_update(problem=problem, by=request.user, **notes) if notes else problem
 
     def update(self, request, current, changes):
         return problem_update(problem=current, by=request.user, **changes)

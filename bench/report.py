@@ -50,7 +50,8 @@ def rows(results: dict[str, dict]) -> list[tuple[str, str, str, str]]:
         table += [
             (
                 f"SLA sweep: {sweep['clocks']:,} clocks, {sweep['due']:,} due (PostgreSQL {sweep['postgresql']})",
-                f"{figures['seconds']} s, {figures['milestones_per_second']:,} milestones/s, "
+                f"{figures['seconds']} s ({figures['python_cpu_seconds']} s CPU in Python), "
+                f"{figures['milestones_per_second']:,} milestones/s, "
                 f"recorded {figures['recorded']:,}",
                 f"< {sweep['aim_seconds']} s, {sweep['due']:,} recorded",
                 _yes(figures["seconds"] < sweep["aim_seconds"] and sweep["recorded_ok"]),

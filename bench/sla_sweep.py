@@ -522,20 +522,9 @@ def reset() -> None:
     """Put the due clocks back as loaded and drop whatever an earlier sweep wrote."""
     from django.db import connection
 
-    columns = [
-        "stage",
-        "has_breached",
-        "started_at",
-        "stopped_at",
-        "due_at",
-        "checkpoint_at",
-        "business_elapsed",
-        "actual_elapsed",
-        "pause_total",
-        "last_category",
-        "next_milestone_at",
-        "next_milestone_percent",
-    ]
+    from slas.services import _STATE_FIELDS
+
+    columns = list(_STATE_FIELDS)
     with connection.cursor() as cursor:
         cursor.execute(
             "DELETE FROM slas_slamilestone m USING bench_due_snapshot s"

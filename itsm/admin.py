@@ -1,15 +1,30 @@
 """Admin for the kernel: teams and the priority matrix are configured here; the journal, numbering, attachments and
-the outbox are shown read-only (they are written by the services only)."""
+the outbox are shown read-only (they are written by the services only); approval policies are configured here and
+approvals shown read-only, decided through the approval services."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_fsm import TransitionNotAllowed
 
-from itsm.models import Attachment, JournalEntry, NumberSequence, OutboxMessage, PriorityRule, Team
-from itsm.services import outbox_retry
+from itsm.models import (
+    Approval,
+    ApprovalPolicy,
+    ApprovalStage,
+    Attachment,
+    JournalEntry,
+    NumberSequence,
+    OutboxMessage,
+    PriorityRule,
+    Team,
+)
+from itsm.registry import approval_practice
+from itsm.services import approval_approve, approval_reject, outbox_retry
 
 
 class ReadOnlyAdminMixin:
@@ -116,3 +131,74 @@ class OutboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 ngettext("%d message was already sent.", "%d messages were already sent.", skipped) % skipped,
                 messages.INFO,
             )
+
+
+class ApprovalStageInline(admin.TabularInline):
+    model = ApprovalStage
+    fields = ("number", "source", "users", "team", "rule", "required")
+    autocomplete_fields = ("users", "team")
+    extra = 1
+
+
+class ApprovalPolicyForm(forms.ModelForm):
+    """Type and risk are offered from what the practice registered (the kernel knows no practice's values)."""
+
+    class Meta:
+        model = ApprovalPolicy
+        fields = ("name", "practice", "ticket_type", "risk", "order", "active")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        practice = approval_practice(self.initial.get("practice") or self.data.get("practice") or "change")
+        if practice is not None:
+            any_choice = [("", _("Any"))]
+            self.fields["ticket_type"] = forms.ChoiceField(
+                label=_("type"), required=False, choices=any_choice + list(practice.type_choices)
+            )
+            self.fields["risk"] = forms.ChoiceField(
+                label=_("risk"), required=False, choices=any_choice + list(practice.risk_choices)
+            )
+
+
+@admin.register(ApprovalPolicy)
+class ApprovalPolicyAdmin(admin.ModelAdmin):
+    form = ApprovalPolicyForm
+    list_display = ("name", "practice", "ticket_type", "risk", "order", "active")
+    list_filter = ("practice", "active")
+    search_fields = ("name",)
+    ordering = ("practice", "order", "name")
+    inlines = (ApprovalStageInline,)
+
+
+@admin.register(Approval)
+class ApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Approvals are written by the services; an approver decides their own here with the actions."""
+
+    list_display = ("ticket", "stage", "approver", "state", "requested_at", "decided_at")
+    list_filter = ("state",)
+    search_fields = ("ticket__number", "approver__username")
+    list_select_related = ("ticket", "approver")
+    readonly_fields = ("ticket", "policy", "stage", "approver", "state", "comment", "requested_at", "decided_at")
+    actions = ("approve_selected", "reject_selected")
+
+    def _decide(self, request, queryset, service, label: str) -> None:
+        done, skipped = 0, []
+        for approval in queryset.order_by("pk"):
+            try:
+                service(approval=approval, by=request.user, comment=f"{label} in admin")
+            except (PermissionDenied, ValidationError, TransitionNotAllowed) as error:
+                skipped.append(f"{approval.pk} ({error})")
+            else:
+                done += 1
+        if done:
+            self.message_user(request, _("%(label)s: %(count)d.") % {"label": label, "count": done})
+        if skipped:
+            self.message_user(request, _("Skipped: %s") % "; ".join(skipped), messages.WARNING)
+
+    @admin.action(description=_("Approve (your own approvals)"), permissions=["view"])
+    def approve_selected(self, request, queryset) -> None:
+        self._decide(request, queryset, approval_approve, "Approved")
+
+    @admin.action(description=_("Reject (your own approvals)"), permissions=["view"])
+    def reject_selected(self, request, queryset) -> None:
+        self._decide(request, queryset, approval_reject, "Rejected")

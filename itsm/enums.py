@@ -91,3 +91,30 @@ class Role(models.TextChoices):
     TEAM_MANAGER = "Team managers", _("Team managers")
     CHANGE_MANAGER = "Change managers", _("Change managers")
     ADMIN = "Admins", _("Admins")
+
+
+class ApprovalState(models.TextChoices):
+    """Where one approver's decision stands; skipped means no longer needed (its stage was met without it)."""
+
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    SKIPPED = "skipped", _("No longer required")
+
+
+class ApproverSource(models.TextChoices):
+    """Where a stage's approvers come from, resolved when the stage is requested."""
+
+    USERS = "users", _("Named users")
+    TEAM = "team", _("Members of a team")
+    CI_OWNER_TEAM = "ci_owner_team", _("Members of the configuration item's owner team")
+    REQUESTER_MANAGER = "requester_manager", _("Managers of the requester's teams")
+
+
+class ApprovalRule(models.TextChoices):
+    """How many of a stage's approvers must approve; any rejection rejects (ServiceNow's default)."""
+
+    ANY = "any", _("Any one approver")
+    ALL = "all", _("All approvers")
+    N_OF_M = "n_of_m", _("N of the approvers")

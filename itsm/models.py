@@ -1,5 +1,5 @@
 """Kernel models: teams, the Ticket parent of every practice record, numbering, the priority matrix, the journal,
-attachments and the notification outbox."""
+attachments, the notification outbox, and approvals with their policies."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from itsm.enums import (
     INACTIVE_CATEGORIES,
+    ApprovalRule,
+    ApprovalState,
+    ApproverSource,
     Impact,
     JournalKind,
     OutboxStatus,
@@ -247,3 +251,138 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} to {self.to_email}"
+
+
+class ApprovalPolicy(models.Model):
+    """Who must approve a practice's tickets of one type and risk: ordered stages, each with its approvers and rule.
+
+    The first active policy (by order) whose practice, type and risk match is used; blank type or risk matches any.
+    Type and risk values are the practice's own (checked against what the practice registered in the kernel).
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    practice = models.CharField(_("practice"), max_length=20, choices=TicketKind.choices, default=TicketKind.CHANGE)
+    ticket_type = models.CharField(
+        _("type"), max_length=20, blank=True, help_text=_("The practice's type (a change type); blank for any.")
+    )
+    risk = models.CharField(_("risk"), max_length=20, blank=True, help_text=_("Blank for any risk."))
+    order = models.PositiveSmallIntegerField(_("order"), default=100, help_text=_("Lower is tried first."))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["practice", "order", "name"]
+        verbose_name = _("approval policy")
+        verbose_name_plural = _("approval policies")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from itsm.registry import approval_practice
+
+        practice = approval_practice(self.practice)
+        if practice is None:
+            raise ValidationError({"practice": _("This practice has no approvals.")})
+        errors = {}
+        if self.ticket_type and self.ticket_type not in dict(practice.type_choices):
+            errors["ticket_type"] = _("Must be one of: %s.") % ", ".join(dict(practice.type_choices))
+        if self.risk and self.risk not in dict(practice.risk_choices):
+            errors["risk"] = _("Must be one of: %s.") % ", ".join(dict(practice.risk_choices))
+        if errors:
+            raise ValidationError(errors)
+
+
+class ApprovalStage(models.Model):
+    """One stage of a policy: its approvers are asked together (in parallel); stages run one after another."""
+
+    policy = models.ForeignKey(
+        ApprovalPolicy, verbose_name=_("policy"), on_delete=models.CASCADE, related_name="stages"
+    )
+    number = models.PositiveSmallIntegerField(_("stage"), default=1)
+    source = models.CharField(
+        _("approvers"), max_length=20, choices=ApproverSource.choices, default=ApproverSource.USERS
+    )
+    users = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("users"), blank=True, related_name="+")
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.PROTECT, related_name="approval_stages"
+    )
+    rule = models.CharField(_("rule"), max_length=10, choices=ApprovalRule.choices, default=ApprovalRule.ANY)
+    required = models.PositiveSmallIntegerField(
+        _("approvals required"), default=1, help_text=_("N, for the 'N of the approvers' rule.")
+    )
+
+    class Meta:
+        ordering = ["policy", "number"]
+        constraints = [models.UniqueConstraint(fields=["policy", "number"], name="approval_stage_unique_number")]
+        verbose_name = _("approval stage")
+        verbose_name_plural = _("approval stages")
+
+    def __str__(self) -> str:
+        return f"{self.policy} stage {self.number}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.source == ApproverSource.TEAM and self.team_id is None:
+            raise ValidationError({"team": _("Name the team whose members approve.")})
+        if self.rule == ApprovalRule.N_OF_M and self.required < 1:
+            raise ValidationError({"required": _("At least one approval is required.")})
+
+
+def _is_approver(approval: Approval, user) -> bool:
+    return user is not None and user.is_authenticated and user.pk == approval.approver_id
+
+
+class Approval(ConcurrentTransitionMixin, models.Model):
+    """One approver's decision on a ticket at one stage of its approval policy."""
+
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="approvals")
+    policy = models.ForeignKey(
+        ApprovalPolicy, verbose_name=_("policy"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    stage = models.PositiveSmallIntegerField(_("stage"), default=1)
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("approver"), on_delete=models.PROTECT, related_name="approvals"
+    )
+    state = FSMField(
+        _("state"), default=ApprovalState.REQUESTED, choices=ApprovalState.choices, protected=True, db_index=True
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now, editable=False)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["ticket", "stage", "id"]
+        indexes = [
+            models.Index(fields=["approver", "state"], name="approval_approver_state"),
+            models.Index(fields=["ticket", "stage", "state"], name="approval_ticket_stage"),
+        ]
+        verbose_name = _("approval")
+        verbose_name_plural = _("approvals")
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} stage {self.stage}: {self.approver_id} {self.state}"
+
+    @transition(field=state, source=ApprovalState.REQUESTED, target=ApprovalState.APPROVED, permission=_is_approver)
+    def approve(self, *, comment: str = "") -> None:
+        """The approver agrees."""
+        self.comment = comment
+        self.decided_at = timezone.now()
+
+    @transition(field=state, source=ApprovalState.REQUESTED, target=ApprovalState.REJECTED, permission=_is_approver)
+    def reject(self, *, comment: str = "") -> None:
+        """The approver refuses."""
+        self.comment = comment
+        self.decided_at = timezone.now()
+
+    @transition(field=state, source=ApprovalState.REQUESTED, target=ApprovalState.WITHDRAWN)
+    def withdraw(self) -> None:
+        """The ticket no longer asks (rejected, reverted or canceled)."""
+        self.decided_at = timezone.now()
+
+    @transition(field=state, source=ApprovalState.REQUESTED, target=ApprovalState.SKIPPED)
+    def skip(self) -> None:
+        """The stage was met without this approver."""
+        self.decided_at = timezone.now()

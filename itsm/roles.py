@@ -22,18 +22,36 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "problems.add_problemtask",
         "problems.change_problemtask",
         "problems.view_knowledgearticle",
+        "changes.view_change",
+        "changes.add_change",
+        "changes.change_change",
+        "changes.work_change",
+        "changes.view_changetemplate",
+        "changes.view_riskquestion",
+        "changes.view_riskansweroption",
+        "itsm.view_approval",
         "itsm.view_journalentry",
         "itsm.add_journalentry",
         "itsm.view_attachment",
         "itsm.add_attachment",
     ],
     Role.TEAM_MANAGER: ["itsm.view_team", "itsm.change_team"],
-    Role.CHANGE_MANAGER: [],
+    Role.CHANGE_MANAGER: [
+        "changes.*",
+        "itsm.view_approvalpolicy",
+        "itsm.add_approvalpolicy",
+        "itsm.change_approvalpolicy",
+        "itsm.view_approvalstage",
+        "itsm.add_approvalstage",
+        "itsm.change_approvalstage",
+        "itsm.delete_approvalstage",
+    ],
     Role.ADMIN: [
         "itsm.*",
         "catalog.*",
         "incidents.*",
         "problems.*",
+        "changes.*",
         "auth.view_user",
         "auth.change_user",
         "auth.add_user",
@@ -42,7 +60,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 # Never granted to any role, even through "app_label.*", and taken away from groups that hold them: deleting an
 # incident (or its Ticket parent) would cascade its journal away, and the journal is the audit trail; incidents end
-# by close or cancel. The same holds for problems and problem tasks.
+# by close or cancel. The same holds for problems, problem tasks,
+# changes and approvals (the record of who authorised what).
 FORBIDDEN_PERMISSIONS: frozenset[str] = frozenset(
     {
         "incidents.delete_incident",
@@ -50,6 +69,8 @@ FORBIDDEN_PERMISSIONS: frozenset[str] = frozenset(
         "itsm.delete_journalentry",
         "problems.delete_problem",
         "problems.delete_problemtask",
+        "changes.delete_change",
+        "itsm.delete_approval",
     }
 )
 

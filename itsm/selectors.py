@@ -41,3 +41,21 @@ def attachment_list_visible_to(*, user: User, ticket: Ticket | None = None) -> Q
     if not is_agent(user):
         attachments = attachments.filter(public=True)
     return attachments
+
+
+def approval_list_visible_to(*, user: User):
+    """Approvals this user may see: all for admins, those on visible tickets or addressed to them for agents, only
+    their own for everyone else."""
+    from django.db.models import Q
+
+    from itsm.models import Approval
+    from itsm.rules import is_admin
+
+    approvals = Approval.objects.select_related("ticket", "approver", "policy")
+    if not user.is_authenticated:
+        return approvals.none()
+    if is_admin(user):
+        return approvals
+    if is_agent(user):
+        return approvals.filter(Q(approver=user) | Q(ticket__in=ticket_list_visible_to(user=user)))
+    return approvals.filter(approver=user)

@@ -350,3 +350,177 @@ def attachment_add(*, ticket: Ticket, by: User, uploaded, public: bool = True):
         body=f"Attached {name} ({uploaded.size} bytes)",
     )
     return attachment
+
+
+# --- approvals ------------------------------------------------------------------------------------------------
+
+
+def approval_policy_for(*, practice: str, ticket_type: str, risk: str):
+    """The first active policy (by order) for this practice whose type and risk match (blank matches any)."""
+    from itsm.models import ApprovalPolicy
+
+    return (
+        ApprovalPolicy.objects.filter(practice=practice, active=True)
+        .filter(Q(ticket_type="") | Q(ticket_type=ticket_type), Q(risk="") | Q(risk=risk))
+        .order_by("order", "name")
+        .first()
+    )
+
+
+def _stage_approvers(*, stage, ticket: Ticket) -> list[User]:
+    """The active users a stage asks, resolved now from its source."""
+    from itsm.enums import ApproverSource
+    from itsm.registry import approval_practice
+
+    users: Iterable[User]
+    if stage.source == ApproverSource.USERS:
+        users = stage.users.all()
+    elif stage.source == ApproverSource.TEAM:
+        users = stage.team.members.all() if stage.team_id else []
+    elif stage.source == ApproverSource.CI_OWNER_TEAM:
+        practice = approval_practice(ticket.kind)
+        cis = list(practice.configuration_items(ticket.pk)) if practice and practice.configuration_items else []
+        if not cis and ticket.configuration_item_id:
+            cis = [ticket.configuration_item]
+        team_ids = {ci.owner_team_id for ci in cis if ci.owner_team_id}
+        users = User.objects.filter(teams__in=team_ids).distinct()
+    else:  # REQUESTER_MANAGER: there is no user -> manager link yet, so the managers of the requester's teams
+        users = User.objects.filter(managed_teams__members=ticket.caller_id, managed_teams__active=True).distinct()
+    return sorted({u for u in users if u.is_active}, key=lambda u: u.pk)
+
+
+def _stage_needs(stage, count: int) -> int:
+    from itsm.enums import ApprovalRule
+
+    if stage.rule == ApprovalRule.ALL:
+        return count
+    if stage.rule == ApprovalRule.N_OF_M:
+        return stage.required
+    return 1
+
+
+def _request_stage(*, ticket: Ticket, policy, stage, by: User | None) -> list:
+    """Ask a stage's approvers; refuse (400) a stage that resolves to too few approvers to ever be met."""
+    from itsm.models import Approval
+
+    approvers = _stage_approvers(stage=stage, ticket=ticket)
+    needed = _stage_needs(stage, len(approvers))
+    if not approvers or needed > len(approvers):
+        raise ValidationError(
+            {
+                "approval_policy": f"Stage {stage.number} of '{policy}' needs {max(needed, 1)} approver(s) "
+                f"and finds {len(approvers)}."
+            }
+        )
+    approvals = Approval.objects.bulk_create(
+        [Approval(ticket=ticket, policy=policy, stage=stage.number, approver=user) for user in approvers]
+    )
+    journal_add(
+        ticket=ticket,
+        actor=by,
+        kind=JournalKind.WORK_NOTE,
+        body=f"Approval requested ({policy}, stage {stage.number}, {stage.get_rule_display().lower()}"
+        f"{f' {needed}' if stage.rule == 'n_of_m' else ''}): {', '.join(u.get_username() for u in approvers)}.",
+    )
+    for approval, user in zip(approvals, approvers, strict=True):
+        outbox_enqueue(
+            event="approval.requested",
+            ticket=ticket,
+            recipient=user,
+            subject=f"[{ticket.number}] Approval requested: {ticket.short_description}",
+            body=f"Your approval is requested for {ticket.number}.\n\n"
+            f"{settings.ITSM_SITE_URL}/api/v1/approvals/{approval.pk}/",
+            key=f"{approval.pk}",
+        )
+    return approvals
+
+
+@transaction.atomic
+def approvals_request(*, ticket: Ticket, policy, by: User | None = None) -> list:
+    """Ask the first stage of the policy's approvers; later stages are asked as each stage before them is met.
+
+    Effects: approvals rows, a work note naming the approvers, one notification per approver (after commit).
+    """
+    stages = list(policy.stages.order_by("number"))
+    if not stages:
+        raise ValidationError({"approval_policy": f"'{policy}' has no stages."})
+    return _request_stage(ticket=ticket, policy=policy, stage=stages[0], by=by)
+
+
+@transaction.atomic
+def approvals_withdraw(*, ticket: Ticket, by: User | None = None) -> int:
+    """Withdraw the ticket's pending approvals (rejected, reverted or canceled); returns how many."""
+    from itsm.enums import ApprovalState
+    from itsm.models import Approval
+
+    pending = list(
+        Approval.objects.select_for_update().filter(ticket=ticket, state=ApprovalState.REQUESTED).order_by("pk")
+    )
+    for approval in pending:
+        approval.withdraw()
+        approval.save()
+    if pending:
+        journal_add(ticket=ticket, actor=by, kind=JournalKind.WORK_NOTE, body=f"Withdrew {len(pending)} approval(s).")
+    return len(pending)
+
+
+def _decide(*, approval, by: User, comment: str, name: str):
+    from itsm.enums import ApprovalState
+    from itsm.models import Approval
+    from itsm.registry import approval_practice
+
+    # One decision at a time per ticket: the stage count below must see every other decision.
+    ticket = Ticket.objects.select_for_update().get(pk=approval.ticket_id)
+    approval = Approval.objects.select_related("policy").get(pk=approval.pk)
+    transition_ensure_allowed(user=by, transition=getattr(approval, name))
+    if name == "reject" and not (comment or "").strip():
+        raise ValidationError({"comment": "Say why you reject."})
+    getattr(approval, name)(comment=(comment or "").strip())
+    approval.save()
+    verb = "approved" if name == "approve" else "rejected"
+    journal_add(
+        ticket=ticket,
+        actor=by,
+        kind=JournalKind.WORK_NOTE,
+        body=f"{by.get_username()} {verb} (stage {approval.stage})"
+        + (f": {approval.comment}" if approval.comment else "."),
+    )
+    practice = approval_practice(ticket.kind)
+    if name == "reject":
+        # Any rejection rejects the ticket (ServiceNow's default); the practice withdraws what is still pending.
+        if practice is not None:
+            practice.on_rejected(ticket_id=ticket.pk, by=by, comment=approval.comment)
+        return approval
+    stage_rows = Approval.objects.filter(ticket=ticket, stage=approval.stage, policy=approval.policy).exclude(
+        state=ApprovalState.WITHDRAWN
+    )
+    states = list(stage_rows.values_list("state", flat=True))
+    stage = approval.policy.stages.filter(number=approval.stage).first() if approval.policy else None
+    needed = _stage_needs(stage, len(states)) if stage else len(states)
+    if states.count(ApprovalState.APPROVED) < needed:
+        return approval
+    for other in stage_rows.filter(state=ApprovalState.REQUESTED).select_for_update():
+        other.skip()
+        other.save()
+    following = approval.policy.stages.filter(number__gt=approval.stage).order_by("number").first()
+    if following is not None:
+        _request_stage(ticket=ticket, policy=approval.policy, stage=following, by=by)
+    else:
+        journal_add(
+            ticket=ticket, actor=by, kind=JournalKind.WORK_NOTE, body=f"Approval policy '{approval.policy}' met."
+        )
+        if practice is not None:
+            practice.on_approved(ticket_id=ticket.pk, by=by)
+    return approval
+
+
+@transaction.atomic
+def approval_approve(*, approval, by: User, comment: str = ""):
+    """Approve as the approver (403 for anyone else, 409 once decided); meeting the last stage tells the practice."""
+    return _decide(approval=approval, by=by, comment=comment, name="approve")
+
+
+@transaction.atomic
+def approval_reject(*, approval, by: User, comment: str = ""):
+    """Reject as the approver (403 / 409 as for approve); the practice reverts the ticket and withdraws the rest."""
+    return _decide(approval=approval, by=by, comment=comment, name="reject")

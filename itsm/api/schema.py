@@ -23,6 +23,11 @@ TRANSITIONS = (
     "assess",
     "analyze",
     "fix",
+    "request_approval",
+    "schedule",
+    "implement",
+    "review",
+    "revert_to_new",
 )
 
 

@@ -5,8 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from catalog.api.views import ConfigurationItemViewSet, ServiceViewSet
+from changes.api.views import ChangeTemplateViewSet, ChangeViewSet, RiskQuestionViewSet
 from incidents.api.views import CloseCodeViewSet, HoldReasonViewSet, IncidentViewSet
-from itsm.api.views import AttachmentViewSet, TeamViewSet, TokenView
+from itsm.api.views import ApprovalViewSet, AttachmentViewSet, TeamViewSet, TokenView
 from problems.api.views import KnowledgeArticleViewSet, ProblemTaskViewSet, ProblemViewSet
 from slas.api.views import ScheduleViewSet, SLADefinitionViewSet, SLAReportViewSet
 
@@ -17,6 +18,10 @@ router.register("close-codes", CloseCodeViewSet, basename="close-code")
 router.register("problems", ProblemViewSet, basename="problem")
 router.register("problem-tasks", ProblemTaskViewSet, basename="problem-task")
 router.register("knowledge-articles", KnowledgeArticleViewSet, basename="knowledge-article")
+router.register("changes", ChangeViewSet, basename="change")
+router.register("change-templates", ChangeTemplateViewSet, basename="change-template")
+router.register("risk-questions", RiskQuestionViewSet, basename="risk-question")
+router.register("approvals", ApprovalViewSet, basename="approval")
 router.register("teams", TeamViewSet, basename="team")
 router.register("attachments", AttachmentViewSet, basename="attachment")
 router.register("schedules", ScheduleViewSet, basename="schedule")

@@ -19,6 +19,7 @@ from tests.factories import (
     ConfigurationItemFactory,
     ServiceFactory,
     UserFactory,
+    change_in_state,
     close_code,
     incident_factory,
 )
@@ -32,6 +33,8 @@ REGISTERED = {
     "itsm.journalentry",
     "itsm.attachment",
     "itsm.outboxmessage",
+    "itsm.approvalpolicy",
+    "itsm.approval",
     "catalog.service",
     "catalog.configurationitem",
     "incidents.holdreason",
@@ -50,6 +53,7 @@ def one_of_each(agent, team):
     Attachment.objects.create(
         ticket=incident, file="attachments/x.txt", filename="x.txt", content_type="text/plain", size=3
     )
+    change_in_state("authorize", by=agent, approver=agent)  # an approval policy and a pending approval
     return incident
 
 

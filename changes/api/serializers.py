@@ -1,0 +1,210 @@
+"""Change API serializers: changes, templates, the risk questionnaire and each transition's input."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from catalog.models import ConfigurationItem, Service
+from changes.enums import ChangeApproval, ChangeCloseCode, ChangeRisk, ChangeState, ChangeType
+from changes.models import Change, ChangeRiskAnswer, ChangeTemplate, RiskAnswerOption, RiskQuestion
+from incidents.api.serializers import TEXT_LIMIT
+from itsm.api.fields import NameOrIdRelatedField, UsernameField
+from problems.api.serializers import _refuse_owned, _TicketFields
+
+_STATE = "Use POST /api/v1/changes/{number}/{transition}/ to change the state."
+_CHANGE_OWNED = {
+    "state": _STATE,
+    "state_code": _STATE,
+    "priority": "Priority is derived from impact and urgency; change those instead.",
+    "risk": "Use POST /api/v1/changes/{number}/assess-risk/.",
+    "risk_score": "Use POST /api/v1/changes/{number}/assess-risk/.",
+    "approval": "Set by the approvals (POST /api/v1/approvals/{id}/approve/ or reject/).",
+    "close_code": "Set by the 'review' transition.",
+    "close_notes": "Set by the 'review' transition.",
+    "review_notes": "Set by the 'close' transition.",
+    "template": "Use POST /api/v1/changes/from-template/.",
+}
+
+
+class ChangeRiskAnswerSerializer(serializers.ModelSerializer):
+    question = serializers.CharField(source="question.text", read_only=True)
+    question_id = serializers.IntegerField(read_only=True)
+    answer = serializers.CharField(source="option.label", read_only=True)
+    option_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = ChangeRiskAnswer
+        fields = ["question_id", "question", "option_id", "answer", "score"]
+        read_only_fields = fields
+
+
+class ChangeSerializer(_TicketFields):
+    """A change as integrations read and write it (agents only)."""
+
+    state = serializers.ChoiceField(choices=ChangeState.choices, read_only=True)
+    change_type = serializers.ChoiceField(choices=ChangeType.choices, required=False)
+    risk = serializers.ChoiceField(choices=ChangeRisk.choices, read_only=True)
+    approval = serializers.ChoiceField(choices=ChangeApproval.choices, read_only=True)
+    close_code = serializers.ChoiceField(choices=ChangeCloseCode.choices, read_only=True)
+    requested_by = UsernameField(source="caller", required=False)
+    template = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    affected_cis = NameOrIdRelatedField(
+        queryset=ConfigurationItem.objects.filter(active=True), many=True, required=False
+    )
+    affected_services = NameOrIdRelatedField(queryset=Service.objects.filter(active=True), many=True, required=False)
+    risk_answers = ChangeRiskAnswerSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Change
+        fields = [
+            "number",
+            "change_type",
+            "short_description",
+            "description",
+            "requested_by",
+            "opened_by",
+            "impact",
+            "urgency",
+            "priority",
+            "state",
+            "state_code",
+            "state_category",
+            "active",
+            "approval",
+            "assignment_group",
+            "assigned_to",
+            "service",
+            "configuration_item",
+            "affected_cis",
+            "affected_services",
+            "template",
+            "justification",
+            "implementation_plan",
+            "backout_plan",
+            "test_plan",
+            "planned_start",
+            "planned_end",
+            "actual_start",
+            "actual_end",
+            "risk",
+            "risk_score",
+            "risk_explanation",
+            "risk_answers",
+            "close_code",
+            "close_notes",
+            "review_notes",
+            "opened_at",
+            "resolved_at",
+            "closed_at",
+            "updated_at",
+            "sla_clocks",
+        ]
+        read_only_fields = [
+            "number",
+            "active",
+            "risk_score",
+            "risk_explanation",
+            "close_notes",
+            "review_notes",
+            "actual_start",
+            "actual_end",
+            "opened_at",
+            "resolved_at",
+            "closed_at",
+            "updated_at",
+        ]
+        extra_kwargs = {
+            "short_description": {"required": True},
+            "description": {"required": False},
+            "justification": {"required": False, "max_length": TEXT_LIMIT},
+            "implementation_plan": {"required": False, "max_length": TEXT_LIMIT},
+            "backout_plan": {"required": False, "max_length": TEXT_LIMIT},
+            "test_plan": {"required": False, "max_length": TEXT_LIMIT},
+        }
+
+    def validate(self, attrs):
+        _refuse_owned(self, _CHANGE_OWNED)
+        start = attrs.get("planned_start", getattr(self.instance, "planned_start", None))
+        end = attrs.get("planned_end", getattr(self.instance, "planned_end", None))
+        if start and end and end <= start:
+            raise serializers.ValidationError({"planned_end": "The planned end must be after the planned start."})
+        return attrs
+
+
+class ChangeTemplateSerializer(serializers.ModelSerializer):
+    """A pre-approved standard change (read-only; admins maintain them)."""
+
+    assignment_group = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    service = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    configuration_item = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = ChangeTemplate
+        fields = [
+            "id",
+            "name",
+            "short_description",
+            "description",
+            "implementation_plan",
+            "backout_plan",
+            "test_plan",
+            "assignment_group",
+            "service",
+            "configuration_item",
+        ]
+        read_only_fields = fields
+
+
+class FromTemplateInputSerializer(serializers.Serializer):
+    template = NameOrIdRelatedField(queryset=ChangeTemplate.objects.filter(active=True), help_text="Name or id.")
+    planned_start = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    planned_end = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="With the start: the change is scheduled at once."
+    )
+    short_description = serializers.CharField(required=False, allow_blank=True, default="", max_length=160)
+    assigned_to = UsernameField(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs):
+        start, end = attrs.get("planned_start"), attrs.get("planned_end")
+        if bool(start) != bool(end):
+            raise serializers.ValidationError({"planned_end" if start else "planned_start": "Give both or neither."})
+        if start and end <= start:
+            raise serializers.ValidationError({"planned_end": "The planned end must be after the planned start."})
+        return attrs
+
+
+class RiskAnswerOptionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RiskAnswerOption
+        fields = ["id", "label", "score"]
+
+
+class RiskQuestionSerializer(serializers.ModelSerializer):
+    options = RiskAnswerOptionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = RiskQuestion
+        fields = ["id", "text", "order", "options"]
+
+
+class AssessRiskInputSerializer(serializers.Serializer):
+    answers = serializers.DictField(
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=False,
+        help_text="Question id (as a string key) to the chosen option id, for every active question.",
+    )
+
+    def validate_answers(self, value):
+        try:
+            return {int(key): option for key, option in value.items()}
+        except ValueError:
+            raise serializers.ValidationError("Keys must be question ids.") from None
+
+
+class ReviewInputSerializer(serializers.Serializer):
+    close_code = serializers.ChoiceField(choices=ChangeCloseCode.choices)
+    close_notes = serializers.CharField(max_length=TEXT_LIMIT)
+
+
+class CloseInputSerializer(serializers.Serializer):
+    review_notes = serializers.CharField(max_length=TEXT_LIMIT)

@@ -1,0 +1,53 @@
+"""Change filters, shared by the (later) workspace lists and the API."""
+
+import django_filters
+from django.contrib.auth import get_user_model
+
+from catalog.models import ConfigurationItem, Service
+from changes.enums import ChangeApproval, ChangeCloseCode, ChangeRisk, ChangeState, ChangeType
+from changes.models import Change
+from incidents.filtersets import NameOrIdFilter
+from itsm.enums import Priority
+from itsm.models import Team
+from problems.filtersets import _search
+
+
+class ChangeFilterSet(django_filters.FilterSet):
+    """Filters for change lists: state, type, risk, approval, team, assignee, service, CI, planned window, text."""
+
+    state = django_filters.MultipleChoiceFilter(choices=ChangeState.choices)
+    change_type = django_filters.MultipleChoiceFilter(choices=ChangeType.choices)
+    risk = django_filters.MultipleChoiceFilter(choices=ChangeRisk.choices)
+    approval = django_filters.MultipleChoiceFilter(choices=ChangeApproval.choices)
+    close_code = django_filters.MultipleChoiceFilter(choices=ChangeCloseCode.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    assignment_group = NameOrIdFilter(queryset=Team.objects.all())
+    assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
+    service = NameOrIdFilter(queryset=Service.objects.all())
+    configuration_item = NameOrIdFilter(queryset=ConfigurationItem.objects.all())
+    active = django_filters.BooleanFilter()
+    planned_start = django_filters.IsoDateTimeFromToRangeFilter()
+    opened_at = django_filters.IsoDateTimeFromToRangeFilter()
+    q = django_filters.CharFilter(method="filter_q", label="Search")
+
+    class Meta:
+        model = Change
+        fields = [
+            "state",
+            "change_type",
+            "risk",
+            "approval",
+            "close_code",
+            "priority",
+            "assignment_group",
+            "assigned_to",
+            "service",
+            "configuration_item",
+            "active",
+            "planned_start",
+            "opened_at",
+            "q",
+        ]
+
+    def filter_q(self, queryset, name, value):
+        return _search(queryset, "CHG", value)

@@ -1,0 +1,38 @@
+"""What practices tell the kernel about themselves at start-up (in their AppConfig.ready), so the kernel can call
+back into them without importing them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ApprovalPractice:
+    """A practice whose tickets are approved: its type and risk values, and what happens when a policy decides.
+
+    `on_approved(ticket_id=, by=)` runs when the last stage is met, `on_rejected(ticket_id=, by=, comment=)` when an
+    approver rejects; both inside the deciding transaction. `configuration_items(ticket_id)` lists the CIs whose
+    owner teams approve for the "CI owner team" source (default: the ticket's own CI).
+    """
+
+    kind: str
+    type_choices: list[tuple[str, Any]]
+    risk_choices: list[tuple[str, Any]]
+    on_approved: Callable[..., None]
+    on_rejected: Callable[..., None]
+    configuration_items: Callable[[int], Iterable[Any]] | None = field(default=None)
+
+
+_APPROVAL_PRACTICES: dict[str, ApprovalPractice] = {}
+
+
+def approval_practice_register(practice: ApprovalPractice) -> None:
+    """Register (or replace) a practice's approval callbacks."""
+    _APPROVAL_PRACTICES[practice.kind] = practice
+
+
+def approval_practice(kind: str) -> ApprovalPractice | None:
+    """The registered approval practice for a ticket kind, if any."""
+    return _APPROVAL_PRACTICES.get(kind)

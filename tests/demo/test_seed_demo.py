@@ -197,3 +197,20 @@ def test_seed_demo_problems_in_every_state_with_known_errors_tasks_and_links(see
     for incident in linked:
         times = list(incident.journal.order_by("id").values_list("created_at", flat=True))
         assert times == sorted(times) and incident.updated_at == times[-1]
+
+
+def test_seed_demo_changes_of_each_type_with_cab_policy_and_template(seeded):
+    from changes.models import Change, ChangeTemplate
+    from itsm.models import Approval, ApprovalPolicy
+
+    changes = Change.objects.all()
+    assert set(changes.values_list("change_type", flat=True)) == {"standard", "normal", "emergency"}
+    assert {"new", "assess", "authorize", "scheduled", "implement", "review", "closed", "canceled"} <= set(
+        changes.values_list("state", flat=True)
+    )
+    assert ChangeTemplate.objects.filter(active=True).exists()
+    cab = ApprovalPolicy.objects.get(name="CAB: high and very high risk")
+    assert cab.stages.get().users.count() == 3 and cab.stages.get().required == 2
+    assert changes.filter(approval="rejected", state="new").exists()
+    assert Approval.objects.filter(state="requested").exists() and Approval.objects.filter(state="skipped").exists()
+    assert not changes.filter(journal__isnull=True).exists()

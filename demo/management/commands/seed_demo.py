@@ -267,7 +267,7 @@ class DemoSeeder:
                 SLAAction.objects.create(definition=definition, percent=100, kind=managers[False])
                 SLAAction.objects.create(definition=definition, percent=100, kind=managers[True])
         for incident in Incident.objects.filter(pk__in=self.incident_ids).order_by("pk"):
-            sla_recompute_ticket(ticket=incident, until=self.now)
+            sla_recompute_ticket(ticket=incident, until=self.now, act=False)
 
     # --- incidents ----------------------------------------------------------------------------------------------
 
@@ -753,6 +753,127 @@ class DemoSeeder:
                 updated.append(log)
         StateLog.objects.bulk_update(updated, ["timestamp"], batch_size=500)
 
+    # --- changes ------------------------------------------------------------------------------------------------
+
+    def changes(self) -> None:
+        """A risk questionnaire, a standard template, a CAB policy (2 of 3 managers) for high-risk normal changes, an
+        ECAB and a default policy, and changes of each type in several states, all through the services (not
+        backdated: they are about the coming days)."""
+        from changes import services as change_services
+        from changes.models import Change, ChangeTemplate, RiskAnswerOption, RiskQuestion
+        from itsm.models import Approval, ApprovalPolicy, ApprovalStage
+        from itsm.services import approval_approve, approval_reject
+
+        self.change_ids: list[int] = []
+        cab = [User.objects.get(username=name) for name in ("manager1", "manager2", "manager3")]
+        Group.objects.get(name=Role.CHANGE_MANAGER).user_set.add(*cab)
+        lead, desk = User.objects.get(username="manager2"), User.objects.get(username="agent2")
+        network = self.teams["Network Operations"]
+
+        def policy(name: str, order: int, approvers: list[User], *, ticket_type="", risk="", rule="any", need=1):
+            row = ApprovalPolicy.objects.create(name=name, ticket_type=ticket_type, risk=risk, order=order)
+            ApprovalStage.objects.create(policy=row, number=1, rule=rule, required=need).users.set(approvers)
+
+        policy("CAB: high and very high risk", 10, cab, ticket_type="normal", risk="high", rule="n_of_m", need=2)
+        policy("CAB: very high risk", 11, cab, ticket_type="normal", risk="very_high", rule="all")
+        policy("ECAB", 20, cab, ticket_type="emergency")
+        policy("Change manager", 100, [cab[0]], ticket_type="normal")
+        questions = [
+            ("How many users does it affect if it fails?", [("A few", 0), ("A department", 3), ("Everyone", 6)]),
+            ("Has it been done before?", [("Routinely", 0), ("Once or twice", 2), ("Never", 4)]),
+            ("Can it be backed out within the window?", [("Yes, tested", 0), ("Yes, untested", 2), ("No", 5)]),
+        ]
+        options: list[list[RiskAnswerOption]] = []
+        for order, (text, answers) in enumerate(questions, 1):
+            question = RiskQuestion.objects.create(text=text, order=order)
+            options.append(
+                [
+                    RiskAnswerOption.objects.create(question=question, label=a, score=s, order=i)
+                    for i, (a, s) in enumerate(answers)
+                ]
+            )
+        template = ChangeTemplate.objects.create(
+            name="Add a firewall rule for an approved application",
+            short_description="Open an outbound firewall port for an approved application",
+            implementation_plan="Add the rule from the request to the edge firewall policy; commit.",
+            backout_plan="Remove the rule and commit.",
+            test_plan="Connect from the application server to the destination.",
+            assignment_group=network,
+            configuration_item=self.cis.get("fw-edge-01"),
+        )
+
+        def window(days: int, hours: int = 2) -> dict:
+            start = (self.now + timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
+            return {"planned_start": start, "planned_end": start + timedelta(hours=hours)}
+
+        def normal(short: str, days: int, picks: tuple[int, int, int], *, change_type="normal"):
+            change = change_services.change_create(
+                by=desk,
+                short_description=short,
+                change_type=change_type,
+                assignment_group=network,
+                justification="Requested by the service owner.",
+                implementation_plan="Follow the vendor's upgrade guide.",
+                backout_plan="Restore the configuration backup taken before the work.",
+                test_plan="Run the service's smoke tests.",
+                **window(days),
+            )
+            self.change_ids.append(change.pk)
+            if change_type == "normal":
+                change_services.change_assess(change=change, by=desk)
+            answers = {opts[0].question_id: opts[pick].pk for opts, pick in zip(options, picks, strict=True)}
+            change_services.change_assess_risk(change=change, by=desk, answers=answers)
+            return change
+
+        def decide(change, *, reject: bool = False):
+            # One decision at a time: each may skip or withdraw the others (policy met, or rejected).
+            for _decision in range(1 if reject else 3):
+                approval = Approval.objects.filter(ticket=change, state="requested").select_related("approver")
+                approval = approval.order_by("pk").first()
+                if approval is None:
+                    break
+                if reject:
+                    approval_reject(approval=approval, by=approval.approver, comment="Clashes with quarter-end.")
+                else:
+                    approval_approve(approval=approval, by=approval.approver, comment="Approved at CAB.")
+            return Change.objects.get(pk=change.pk)  # the approvals moved it on through another instance
+
+        normal("Replace the core switch in building A", 9, (0, 0, 0))  # New -> Assess, low risk
+        waiting = normal("Upgrade the VPN concentrator firmware", 6, (2, 2, 0))  # high: CAB, 2 of 3
+        change_services.change_request_approval(change=waiting, by=desk)
+        approved = normal("Move the ERP database to new storage", 4, (2, 1, 2))
+        change_services.change_request_approval(change=approved, by=desk)
+        decide(approved)  # two approvals: scheduled
+        rejected = normal("Re-address the guest Wi-Fi", 5, (1, 1, 2))
+        change_services.change_request_approval(change=rejected, by=desk)
+        decide(rejected, reject=True)  # back to New
+        done = normal("Renew the mail gateway certificate", 1, (0, 0, 0))
+        change_services.change_request_approval(change=done, by=desk)
+        done = decide(done)
+        change_services.change_implement(change=done, by=lead)
+        change_services.change_review(change=done, by=lead, close_code="successful", close_notes="Renewed, no impact.")
+        change_services.change_close(change=done, by=lead, review_notes="Automate renewals next year.")
+        emergency = normal("Patch the edge firewall (vendor advisory)", 0, (2, 0, 0), change_type="emergency")
+        change_services.change_request_approval(change=emergency, by=desk)
+        emergency = decide(emergency)
+        change_services.change_implement(change=emergency, by=lead)
+        pending = normal("Restart the crashed load balancer pair", 0, (1, 0, 0), change_type="emergency")
+        change_services.change_request_approval(change=pending, by=desk)
+        for days, assign in ((2, None), (3, desk)):
+            standard = change_services.change_create_from_template(
+                template=template, by=desk, assigned_to=assign, **window(days, 1)
+            )
+            self.change_ids.append(standard.pk)
+        reviewed = change_services.change_create_from_template(template=template, by=desk, **window(0, 1))
+        self.change_ids.append(reviewed.pk)
+        change_services.change_implement(change=reviewed, by=desk)
+        change_services.change_review(
+            change=reviewed, by=desk, close_code="successful_with_issues", close_notes="The rule needed a second port."
+        )
+        canceled = change_services.change_create_from_template(template=template, by=desk)
+        self.change_ids.append(canceled.pk)
+        change_services.change_cancel(change=canceled, by=desk, reason="The application was retired.")
+
 
 def _group_by(rows, attribute: str):
     groups: dict[int, list] = defaultdict(list)
@@ -791,7 +912,8 @@ class Command(BaseCommand):
             seeder.align_tickets()
             seeder.problems()
             seeder.service_levels()
-            tickets = [*seeder.incident_ids, *seeder.problem_ids, *seeder.task_ids]
+            seeder.changes()
+            tickets = [*seeder.incident_ids, *seeder.problem_ids, *seeder.task_ids, *seeder.change_ids]
             outbox = OutboxMessage.objects.filter(ticket_id__in=tickets)
             dropped = 0 if keep_outbox else outbox.delete()[0]
         self._summary(seeder, dropped=dropped, seconds=time.monotonic() - started)
@@ -823,6 +945,14 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  problems: {len(seeder.problem_ids)} ({', '.join(f'{k}: {v}' for k, v in sorted(problems.items()))}), "
             f"problem tasks: {len(seeder.task_ids)}"
+        )
+        changes = Counter(
+            dict(
+                Ticket.objects.filter(pk__in=seeder.change_ids).values_list("as_change__state").annotate(n=Count("pk"))
+            )
+        )
+        self.stdout.write(
+            f"  changes: {len(seeder.change_ids)} ({', '.join(f'{k}: {v}' for k, v in sorted(changes.items()))})"
         )
         self.stdout.write(f"  journal entries: {journal}")
         pending = OutboxMessage.objects.filter(ticket_id__in=seeder.incident_ids).count()

@@ -45,6 +45,8 @@ class ScheduleSpanForm(forms.ModelForm):
 class SpanFormSet(BaseInlineFormSet):
     def clean(self) -> None:
         super().clean()
+        if any(form.errors for form in self.forms):
+            return  # each form shows its own errors first
         spans = [
             SpanInput(form.cleaned_data["weekday"], form.cleaned_data["start"], form.cleaned_data["end"])
             for form in self.forms
@@ -79,7 +81,7 @@ class ScheduleForm(forms.ModelForm):
     def clean_timezone(self):
         value = self.cleaned_data["timezone"]
         try:
-            schedule_validate(timezone=value, spans=[], holidays=[])
+            schedule_validate(timezone=value, spans=[SpanInput(0, 0, 1)], holidays=[])
         except ValidationError as exc:
             raise ValidationError(exc.message_dict["timezone"]) from None
         return value

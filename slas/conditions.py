@@ -106,13 +106,18 @@ def definition_problems(definition) -> dict[str, list[str]]:
     if not definition.duration_seconds or definition.duration_seconds <= 0:
         add("duration_seconds", "The duration must be positive.")
     thresholds = definition.thresholds
-    if not isinstance(thresholds, list) or any(not isinstance(t, int) or not 0 < t < 100 for t in thresholds):
+    if not isinstance(thresholds, list) or any(
+        isinstance(t, bool) or not isinstance(t, int) or not 0 < t < 100 for t in thresholds
+    ):
         add("thresholds", "Thresholds are whole percentages between 1 and 99, e.g. [50, 75, 90].")
     elif thresholds != sorted(set(thresholds)):
         add("thresholds", "Thresholds must be ascending and distinct.")
     priorities = definition.match_priorities
     if not isinstance(priorities, list) or any(p not in (1, 2, 3, 4) for p in priorities):
         add("match_priorities", "Priorities are a list of 1 to 4 (empty: any).")
+    reset = definition.reset_condition
+    if isinstance(reset, dict) and reset and not reset.get("state_category"):
+        add("reset_condition", "A reset fires on entering state categories; name them.")
     if problems:
         return problems
 

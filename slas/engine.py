@@ -42,10 +42,6 @@ class DefinitionSpec:
             and (not self.groups or snapshot.assignment_group_id in self.groups)
         )
 
-    def target(self, percent: int) -> int:
-        """Business seconds at which `percent` is reached (rounded up: 99.95 % is never 100 %)."""
-        return -(-self.duration * percent // 100)
-
 
 @dataclass
 class ClockState:
@@ -89,6 +85,11 @@ class ClockState:
         )
 
 
+def target(duration: int, percent: int) -> int:
+    """Business seconds at which `percent` of a clock's duration is reached (rounded up: 99.95 % is never 100 %)."""
+    return -(-duration * percent // 100)
+
+
 def advance(spec: DefinitionSpec, calendar: BusinessCalendar, state: ClockState, now: int) -> None:
     """Bring the totals up to `now`, noting every milestone crossed on the way at the instant it was reached."""
     if now <= state.checkpoint_at or not state.active:
@@ -97,10 +98,10 @@ def advance(spec: DefinitionSpec, calendar: BusinessCalendar, state: ClockState,
         gained = calendar.elapsed_epoch(state.checkpoint_at, now)
         before = state.business_elapsed
         while state.next_milestone_percent is not None:
-            target = spec.target(state.next_milestone_percent)
-            if target > before + gained:
+            goal = target(state.duration, state.next_milestone_percent)
+            if goal > before + gained:
                 break
-            reached = calendar.deadline_epoch(state.checkpoint_at, max(0, target - before))
+            reached = calendar.deadline_epoch(state.checkpoint_at, max(0, goal - before))
             state.milestones.append((state.next_milestone_percent, reached))
             if state.next_milestone_percent == BREACH_PERCENT:
                 state.has_breached = True
@@ -124,13 +125,19 @@ def reschedule(spec: DefinitionSpec, calendar: BusinessCalendar, state: ClockSta
         if state.stage == ClockStage.PAUSED and not state.has_breached:
             state.due_at = None
         return
-    if state.business_elapsed < spec.duration:
-        state.due_at = calendar.deadline_epoch(state.checkpoint_at, spec.duration - state.business_elapsed)
-    if state.next_milestone_percent is None:
-        state.next_milestone_at = None
-    else:
-        target = spec.target(state.next_milestone_percent)
-        state.next_milestone_at = calendar.deadline_epoch(state.checkpoint_at, max(0, target - state.business_elapsed))
+    # The clock keeps the duration it started with; editing the definition changes clocks that start afterwards.
+    try:
+        if state.business_elapsed < state.duration:
+            state.due_at = calendar.deadline_epoch(state.checkpoint_at, state.duration - state.business_elapsed)
+        if state.next_milestone_percent is None:
+            state.next_milestone_at = None
+        else:
+            goal = target(state.duration, state.next_milestone_percent)
+            state.next_milestone_at = calendar.deadline_epoch(
+                state.checkpoint_at, max(0, goal - state.business_elapsed)
+            )
+    except ValueError:  # a schedule with no business hours left: nothing can fall due
+        state.due_at = state.next_milestone_at = None
 
 
 def start(spec: DefinitionSpec, calendar: BusinessCalendar, snapshot: Snapshot, now: int) -> ClockState:
@@ -152,7 +159,7 @@ def _finish(state: ClockState, stage: str, now: int, spec: DefinitionSpec) -> No
     state.stopped_at = now
     state.next_milestone_at = None
     if stage == ClockStage.COMPLETED:
-        state.has_breached = state.has_breached or state.business_elapsed >= spec.duration
+        state.has_breached = state.has_breached or state.business_elapsed >= state.duration
 
 
 def evaluate(

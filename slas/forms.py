@@ -21,8 +21,8 @@ DATE_FORMAT = "%Y-%m-%d"
 def _two_years_after(day: date) -> date:
     try:
         return day.replace(year=day.year + 2)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + 2, day=28)
+    except ValueError:  # 29 February, or past year 9999
+        return date.max if day.year > 9997 else day.replace(year=day.year + 2, day=28)
 
 
 class SLAComplianceForm(forms.Form):
@@ -45,6 +45,10 @@ class SLAComplianceForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         start, end = data.get("start"), data.get("end")
+        for name, day in (("start", start), ("end", end)):
+            if day and not date(1970, 1, 2) <= day <= date(9000, 1, 1):
+                self.add_error(name, _("Give a date between 1970 and 9000."))
+                return data
         if start and end:
             if end < start:
                 self.add_error("end", _("The end date must not be before the start date."))

@@ -185,6 +185,15 @@ class SLAAction(models.Model):
     def __str__(self) -> str:
         return f"{self.percent}%: {self.get_kind_display()}"
 
+    def clean(self) -> None:
+        errors = {}
+        if self.definition_id and self.percent not in (*(self.definition.thresholds or []), 100):
+            errors["percent"] = _("Use one of the definition's thresholds, or 100 for the breach.")
+        if self.kind == SLAActionKind.REASSIGN and not self.team_id:
+            errors["team"] = _("Choose the team to reassign to.")
+        if errors:
+            raise ValidationError(errors)
+
 
 class SLAClock(models.Model):
     """One definition measured on one ticket (ServiceNow's task_sla); stage and breach are kept apart.

@@ -23,7 +23,16 @@ from slas.conditions import Snapshot
 from slas.engine import ClockState, DefinitionSpec, advance, evaluate, reschedule
 from slas.enums import ACTIVE_STAGES
 from slas.models import SLAClock, SLADefinition, SLAMilestone
-from slas.services import _dt, _write_state, calendar_for, definitions_for, schedule_for, spec_of, state_of
+from slas.services import (
+    _dt,
+    _record_milestones,
+    _write_state,
+    calendar_for,
+    definitions_for,
+    schedule_for,
+    spec_of,
+    state_of,
+)
 
 TRACKED_FIELDS = ("priority", "assigned_to", "service", "configuration_item", "assignment_group")
 
@@ -138,16 +147,20 @@ def live_states(*, ticket: Ticket, until: datetime | None = None) -> list[ClockS
 
 
 @transaction.atomic
-def sla_recompute_ticket(*, ticket: Ticket, until: datetime | None = None) -> int:
-    """Replace the ticket's clocks with those replayed from its journal; milestones already recorded keep their
-    recording time, new ones are recorded without running their actions again. Returns the number of clocks."""
-    replayed = replay_ticket(ticket=ticket, until=until)
-    existing = {
-        (c.definition_id, int(c.started_at.timestamp())): c
-        for c in SLAClock.objects.select_for_update().filter(ticket=ticket)
-    }
+def sla_recompute_ticket(*, ticket: Ticket, until: datetime | None = None, act: bool = True) -> int:
+    """Replace the ticket's clocks of the active definitions with those replayed from its journal.
+
+    Clocks of definitions switched off since are history and stay as they are. Milestones already recorded keep their
+    recording time; newly reached ones are recorded with their actions (journal, notifications, escalations) unless
+    `act` is false (loading history, as the demo does). Returns the number of clocks.
+    """
+    definitions = definitions_for(practice=ticket.kind)
+    replayed = replay_ticket(ticket=ticket, until=until, definitions=definitions)
+    recomputed = SLAClock.objects.select_for_update().filter(ticket=ticket, definition__in=definitions)
+    existing = {(c.definition_id, int(c.started_at.timestamp())): c for c in recomputed}
     keep = set()
     recorded_at = timezone.now()
+    new_milestones: list[tuple[SLAClock, int, int]] = []
     for record in replayed:
         key = (record.definition.pk, record.state.started_at)
         clock = existing.get(key) or SLAClock(
@@ -165,13 +178,16 @@ def sla_recompute_ticket(*, ticket: Ticket, until: datetime | None = None) -> in
         SLAMilestone.objects.filter(clock=clock).exclude(percent__in=wanted).delete()
         have = dict(SLAMilestone.objects.filter(clock=clock).values_list("percent", "reached_at"))
         for percent, reached in wanted.items():
-            if percent not in have:
+            if percent not in have and act:
+                new_milestones.append((clock, percent, reached))
+            elif percent not in have:
                 SLAMilestone.objects.create(
                     clock=clock, percent=percent, reached_at=_dt(reached), recorded_at=recorded_at
                 )
             elif int(have[percent].timestamp()) != reached:
                 SLAMilestone.objects.filter(clock=clock, percent=percent).update(reached_at=_dt(reached))
-    SLAClock.objects.filter(ticket=ticket).exclude(pk__in=keep).delete()
+    recomputed.exclude(pk__in=keep).delete()
+    _record_milestones(new_milestones)
     return len(keep)
 
 

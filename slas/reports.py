@@ -59,14 +59,16 @@ class ComplianceRow:
 
 def _outcome(now: datetime) -> Case:
     # Every clock falls in exactly one outcome. A running clock past its due time counts as breached even before the
-    # sweep records the breach (what the incident page shows too); a cancelled clock counts nowhere else, breached
-    # or not, because the ticket usually got a replacement clock (a priority change) that is counted instead.
+    # sweep records the breach (what the incident page shows too). A breach stays a breach when the clock is cancelled
+    # afterwards (an escalation that raises the priority cancels it); a cancelled clock that never breached counts as
+    # cancelled, as the ticket got a replacement clock (a priority change) that is counted instead.
     breached = (
         Q(has_breached=True)
         | Q(stage=ClockStage.IN_PROGRESS, due_at__lte=now)
         | Q(business_elapsed__gte=F("duration_seconds"))
     )
     return Case(
+        When(has_breached=True, then=Value("breached")),
         When(stage=ClockStage.CANCELLED, then=Value("cancelled")),
         When(breached, then=Value("breached")),
         When(stage=ClockStage.COMPLETED, then=Value("met")),

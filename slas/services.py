@@ -22,7 +22,7 @@ from itsm.services import outbox_enqueue_many, ticket_set_fields
 from slas.business_time import BusinessCalendar
 from slas.conditions import Snapshot
 from slas.engine import ClockState, DefinitionSpec, advance, evaluate, reschedule
-from slas.enums import ACTIVE_STAGES, BREACH_PERCENT, ScheduleSource, SLAActionKind
+from slas.enums import ACTIVE_STAGES, BREACH_PERCENT, ClockStage, ScheduleSource, SLAActionKind
 from slas.models import Holiday, Schedule, ScheduleSpan, SLAAction, SLAClock, SLADefinition, SLAMilestone
 
 
@@ -43,7 +43,9 @@ class HolidayInput:
 def schedule_validate(*, timezone: str, spans: list[SpanInput], holidays: list[HolidayInput]) -> None:
     """Refuse an unknown timezone, a span that ends before it starts, overlapping spans and duplicate holidays."""
     errors: dict[str, str] = {}
-    if timezone not in available_timezones():
+    if not spans:
+        errors["spans"] = "A schedule needs at least one span of business hours (no schedule at all means 24x7)."
+    if timezone not in available_timezones() or timezone == "localtime":
         errors["timezone"] = f"'{timezone}' is not an IANA timezone name such as Europe/Berlin."
     for index, span in enumerate(spans):
         if not 0 <= span.start < span.end <= 86400:
@@ -80,8 +82,13 @@ def schedule_save(
     description: str | None = None,
     spans: list[SpanInput] | None = None,
     holidays: list[HolidayInput] | None = None,
+    holiday_country: str | None = None,
+    holiday_subdivision: str | None = None,
 ) -> Schedule:
-    """Create a schedule, or update one; given spans or holidays replace the existing ones wholesale."""
+    """Create a schedule, or update one; given spans or holidays replace the existing ones wholesale.
+
+    Running clocks on the schedule get their due time and next milestone recomputed from their last checkpoint.
+    """
     _ensure_admin(by)
     schedule = schedule or Schedule()
     if name is not None:
@@ -90,6 +97,10 @@ def schedule_save(
         schedule.timezone = timezone
     if description is not None:
         schedule.description = description
+    if holiday_country is not None:
+        schedule.holiday_country = holiday_country.strip().upper()
+    if holiday_subdivision is not None:
+        schedule.holiday_subdivision = holiday_subdivision.strip().upper()
     if not schedule.name:
         raise ValidationError({"name": "This field is required."})
     if Schedule.objects.filter(name=schedule.name).exclude(pk=schedule.pk).exists():
@@ -116,7 +127,25 @@ def schedule_save(
         Holiday.objects.bulk_create(
             Holiday(schedule=schedule, date=h.date, name=h.name, yearly=h.yearly) for h in holidays
         )
+    if schedule.pk is not None:
+        clocks_reschedule(schedule=schedule)
     return schedule
+
+
+def clocks_reschedule(*, schedule: Schedule) -> int:
+    """Recompute due times and next milestones of the running clocks on a schedule that changed."""
+    clocks = list(
+        SLAClock.objects.select_for_update(of=("self",))
+        .select_related("definition", "schedule")
+        .filter(schedule=schedule, stage=ClockStage.IN_PROGRESS)
+    )
+    calendar = calendar_for(Schedule.objects.get(pk=schedule.pk))
+    for clock in clocks:
+        state = state_of(clock)
+        reschedule(spec_of(clock.definition), calendar, state)
+        _write_state(clock, state)
+    _save_states(clocks)
+    return len(clocks)
 
 
 @transaction.atomic
@@ -141,6 +170,7 @@ def schedule_fill_holidays(*, schedule: Schedule, by, years: list[int]) -> int:
     ]
     Holiday.objects.bulk_create(new)
     schedule.save(update_fields=["updated_at"])  # clocks re-read the calendar
+    clocks_reschedule(schedule=schedule)
     return len(new)
 
 
@@ -149,10 +179,11 @@ def sla_definition_activate(*, definition: SLADefinition, by) -> SLADefinition:
     """Switch a definition on; the version it replaces is switched off (its running clocks run to their end)."""
     _ensure_admin(by)
     definition.full_clean()
+    # updated_at moves with both, so every process's definition cache sees the switch.
     if definition.replaces_id:
-        SLADefinition.objects.filter(pk=definition.replaces_id).update(active=False)
+        SLADefinition.objects.filter(pk=definition.replaces_id).update(active=False, updated_at=timezone.now())
     definition.active = True
-    definition.save(update_fields=["active"])
+    definition.save(update_fields=["active", "updated_at"])
     return definition
 
 
@@ -488,12 +519,20 @@ def sla_sweep(*, now: datetime | None = None, batch_size: int = 100) -> int:
     recorded = 0
     while True:
         with transaction.atomic():
-            clocks = list(
+            batch = list(
                 SLAClock.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("schedule", "definition")
                 .filter(next_milestone_at__lte=moment)
                 .order_by("next_milestone_at")[:batch_size]
             )
+            # A ticket being changed right now is left alone: its change evaluates its clocks itself, and waiting for
+            # it while holding clock locks could deadlock with that change (which locks the ticket, then the clocks).
+            free = set(
+                Ticket.objects.select_for_update(skip_locked=True)
+                .filter(pk__in={clock.ticket_id for clock in batch})
+                .values_list("pk", flat=True)
+            )
+            clocks = [clock for clock in batch if clock.ticket_id in free]
             crossed = []
             for clock in clocks:
                 key = (clock.definition_id, clock.definition.updated_at)
@@ -507,5 +546,5 @@ def sla_sweep(*, now: datetime | None = None, batch_size: int = 100) -> int:
             _save_states(clocks)
             _record_milestones(crossed)
             recorded += len(crossed)
-        if len(clocks) < batch_size:
+        if len(batch) < batch_size or not clocks:
             return recorded

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -82,6 +82,8 @@ def _aware(value: str, field: str) -> datetime:
         raise serializers.ValidationError({field: "Give an ISO 8601 date and time with an offset."}) from None
     if moment.tzinfo is None:
         raise serializers.ValidationError({field: "Include a UTC offset, e.g. 2026-03-27T16:00:00+01:00."})
+    if not 1971 <= moment.year <= 9000:
+        raise serializers.ValidationError({field: "Give a year between 1971 and 9000."})
     return moment
 
 
@@ -107,6 +109,8 @@ class ElapsedInputSerializer(serializers.Serializer):
         attrs["end"] = _aware(attrs["end"], "end")
         if attrs["end"] < attrs["start"]:
             raise serializers.ValidationError({"end": "The end must not be before the start."})
+        if attrs["end"] - attrs["start"] > timedelta(days=3660):
+            raise serializers.ValidationError({"end": "The range may cover at most ten years."})
         return attrs
 
 

@@ -7,8 +7,8 @@ from rest_framework import serializers
 from catalog.models import ConfigurationItem, Service
 from changes.enums import ChangeApproval, ChangeCloseCode, ChangeRisk, ChangeState, ChangeType
 from changes.models import Change, ChangeRiskAnswer, ChangeTemplate, RiskAnswerOption, RiskQuestion
-from incidents.api.serializers import TEXT_LIMIT
 from itsm.api.fields import NameOrIdRelatedField, UsernameField
+from itsm.api.tickets import TEXT_LIMIT
 from problems.api.serializers import _refuse_owned, _TicketFields
 
 _STATE = "Use POST /api/v1/changes/{number}/{transition}/ to change the state."

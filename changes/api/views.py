@@ -23,10 +23,16 @@ from changes.api.serializers import (
 from changes.filtersets import ChangeFilterSet
 from changes.models import RiskAnswerOption, RiskQuestion
 from changes.selectors import change_list_visible_to, change_template_list_visible_to
-from incidents.api.serializers import EmptyInputSerializer, TransitionSerializer
 from itsm.api.pagination import IdCursorPagination
+from itsm.api.tickets import (
+    AgentsOnlyElseNotFound,
+    EmptyInputSerializer,
+    TicketViewSet,
+    Transitions,
+    TransitionSerializer,
+    journal_schema,
+)
 from problems.api.serializers import ReasonInputSerializer
-from problems.api.views import AgentsOnlyElseNotFound, Transitions, _journal_schema, _TicketViewSet
 
 CHANGE_TRANSITIONS: Transitions = {
     "assess": (EmptyInputSerializer, services.change_assess, lambda d: {}),
@@ -40,7 +46,7 @@ CHANGE_TRANSITIONS: Transitions = {
 }
 
 
-class ChangeViewSet(_TicketViewSet):
+class ChangeViewSet(TicketViewSet):
     """Changes, looked up by number (CHG0001001); agents only."""
 
     serializer_class = ChangeSerializer
@@ -123,7 +129,7 @@ class ChangeViewSet(_TicketViewSet):
     def transitions(self, request: Request, number: str) -> Response:
         return self._transitions(request)
 
-    @_journal_schema
+    @journal_schema
     @action(detail=True, methods=["get", "post"], pagination_class=IdCursorPagination, filter_backends=[])
     def journal(self, request: Request, number: str) -> Response:
         return self._journal(request, services.change_comment)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from catalog.models import ConfigurationItem, Service
@@ -10,8 +9,9 @@ from incidents.enums import IncidentState
 from incidents.models import CloseCode, HoldReason, Incident
 from incidents.services import STAFF_FIELDS
 from itsm.api.fields import NameOrIdRelatedField, UsernameField
-from itsm.enums import Impact, JournalKind, Priority, StateCategory, Urgency
-from itsm.models import JournalEntry, Team
+from itsm.api.tickets import TEXT_LIMIT
+from itsm.enums import Impact, Priority, StateCategory, Urgency
+from itsm.models import Team
 from itsm.rules import is_agent
 from slas.api.serializers import SLAClockSerializer
 
@@ -137,9 +137,6 @@ class IncidentSerializer(serializers.ModelSerializer):
         return attrs
 
 
-TEXT_LIMIT = 20000
-
-
 class HoldInputSerializer(serializers.Serializer):
     hold_reason = serializers.SlugRelatedField(slug_field="slug", queryset=HoldReason.objects.filter(active=True))
     comment = serializers.CharField(
@@ -162,48 +159,6 @@ class CommentInputSerializer(serializers.Serializer):
 
 class CancelInputSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_LIMIT)
-
-
-class EmptyInputSerializer(serializers.Serializer):
-    pass
-
-
-class TransitionSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    target = serializers.CharField()
-    fields = serializers.ListField(child=serializers.CharField())
-
-
-class JournalEntrySerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
-
-    class Meta:
-        model = JournalEntry
-        fields = [
-            "id",
-            "kind",
-            "body",
-            "actor",
-            "created_at",
-            "field",
-            "old_value",
-            "new_value",
-            "transition",
-            "from_state",
-            "to_state",
-        ]
-        read_only_fields = fields
-
-
-class JournalInputSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=[JournalKind.COMMENT, JournalKind.WORK_NOTE], default=JournalKind.COMMENT)
-    body = serializers.CharField(max_length=TEXT_LIMIT)
-
-    def validate_kind(self, value):
-        user: User = self.context["request"].user
-        if value == JournalKind.WORK_NOTE and not is_agent(user):
-            raise serializers.ValidationError("Only agents can write work notes.")
-        return value
 
 
 class HoldReasonSerializer(serializers.ModelSerializer):

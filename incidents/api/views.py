@@ -16,20 +16,22 @@ from incidents.api.serializers import (
     CancelInputSerializer,
     CloseCodeSerializer,
     CommentInputSerializer,
-    EmptyInputSerializer,
     HoldInputSerializer,
     HoldReasonSerializer,
     IncidentSerializer,
-    JournalEntrySerializer,
-    JournalInputSerializer,
     ResolveInputSerializer,
-    TransitionSerializer,
 )
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import CloseCode, HoldReason, Incident
 from incidents.selectors import incident_list_visible_to
 from itsm.api.pagination import IdCursorPagination
 from itsm.api.serializers import AttachmentSerializer, AttachmentUploadSerializer
+from itsm.api.tickets import (
+    EmptyInputSerializer,
+    JournalEntrySerializer,
+    JournalInputSerializer,
+    TransitionSerializer,
+)
 from itsm.rules import is_agent
 from itsm.selectors import attachment_list_visible_to, journal_visible_to
 from itsm.services import attachment_add, transition_ensure_allowed

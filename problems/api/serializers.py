@@ -5,8 +5,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from catalog.models import ConfigurationItem, Service
-from incidents.api.serializers import TEXT_LIMIT
 from itsm.api.fields import NameOrIdRelatedField, UsernameField
+from itsm.api.tickets import TEXT_LIMIT
 from itsm.enums import Impact, Priority, StateCategory, Urgency
 from itsm.models import Team
 from itsm.rules import is_agent

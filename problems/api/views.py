@@ -3,27 +3,16 @@ transition, the transitions list, the journal, known errors, incident links, and
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from incidents.api.serializers import (
-    EmptyInputSerializer,
-    IncidentSerializer,
-    JournalEntrySerializer,
-    JournalInputSerializer,
-    TransitionSerializer,
-)
+from incidents.api.serializers import IncidentSerializer
 from incidents.selectors import incident_list_visible_to
 from itsm.api.pagination import IdCursorPagination
-from itsm.selectors import journal_visible_to
-from itsm.services import transition_ensure_allowed
+from itsm.api.tickets import EmptyInputSerializer, TicketViewSet, Transitions, TransitionSerializer, journal_schema
 from problems import services
 from problems.api.serializers import (
     FixInputSerializer,
@@ -39,14 +28,11 @@ from problems.api.serializers import (
     TaskCloseInputSerializer,
 )
 from problems.filtersets import KnowledgeArticleFilterSet, ProblemFilterSet, ProblemTaskFilterSet
-from problems.rules import can_work_problems
 from problems.selectors import (
     knowledge_article_list_visible_to,
     problem_list_visible_to,
     problem_task_list_visible_to,
 )
-
-Transitions = dict[str, tuple[type[serializers.Serializer], Callable, Callable[[dict], dict]]]
 
 PROBLEM_TRANSITIONS: Transitions = {
     "assess": (EmptyInputSerializer, services.problem_assess, lambda d: {}),
@@ -64,83 +50,7 @@ TASK_TRANSITIONS: Transitions = {
 }
 
 
-class AgentsOnlyElseNotFound(BasePermission):
-    """Agents only; other signed-in users get 404, as if the records did not exist (anonymous users get 401)."""
-
-    def has_permission(self, request, view) -> bool:
-        if not request.user or not request.user.is_authenticated:
-            return False
-        if not can_work_problems(request.user):
-            raise NotFound()
-        return True
-
-
-class _TicketViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    """What problems and problem tasks share: lookup by number, transitions, the transitions list, the journal."""
-
-    permission_classes = [AgentsOnlyElseNotFound]
-    lookup_field = "number"
-    lookup_value_regex = "[A-Za-z]+[0-9]+"
-    search_fields = ["number", "short_description", "description"]
-    ordering_fields = ["number", "opened_at", "updated_at", "priority", "state"]
-    ordering = ["-opened_at"]
-    http_method_names = ["get", "post", "patch", "head", "options"]
-    transitions_table: Transitions = {}
-    record_argument = ""
-
-    def _run(self, request: Request, name: str) -> Response:
-        record = self.get_object()
-        # State and permission come before the input: a closed record answers 409 whatever the body says.
-        transition_ensure_allowed(user=request.user, transition=getattr(record, name))
-        input_class, service, to_kwargs = self.transitions_table[name]
-        data = input_class(data=request.data, context=self.get_serializer_context())
-        data.is_valid(raise_exception=True)
-        record = service(**{self.record_argument: record}, by=request.user, **to_kwargs(dict(data.validated_data)))
-        return Response(self.get_serializer_class()(record, context=self.get_serializer_context()).data)
-
-    def _transitions(self, request: Request) -> Response:
-        record = self.get_object()
-        available = [
-            {"name": t.name, "target": t.target, "fields": list(self.transitions_table[t.name][0]().fields)}
-            for t in record.get_available_user_state_transitions(request.user)
-        ]
-        return Response(TransitionSerializer(available, many=True).data)
-
-    def _journal(self, request: Request, comment: Callable) -> Response:
-        record = self.get_object()
-        if request.method == "POST":
-            data = JournalInputSerializer(data=request.data, context=self.get_serializer_context())
-            data.is_valid(raise_exception=True)
-            entry = comment(**{self.record_argument: record}, by=request.user, **data.validated_data)
-            return Response(JournalEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
-        page = self.paginate_queryset(journal_visible_to(ticket=record, user=request.user))
-        return self.get_paginated_response(JournalEntrySerializer(page, many=True).data)
-
-
-_JOURNAL_SCHEMA = [
-    extend_schema(methods=["GET"], responses=JournalEntrySerializer(many=True), summary="The journal"),
-    extend_schema(
-        methods=["POST"],
-        request=JournalInputSerializer,
-        responses={201: JournalEntrySerializer},
-        summary="Add a comment or a work note",
-    ),
-]
-
-
-def _journal_schema(func):
-    for decorator in _JOURNAL_SCHEMA:
-        func = decorator(func)
-    return func
-
-
-class ProblemViewSet(_TicketViewSet):
+class ProblemViewSet(TicketViewSet):
     """Problems, looked up by number (PRB0001001); agents only."""
 
     serializer_class = ProblemSerializer
@@ -209,7 +119,7 @@ class ProblemViewSet(_TicketViewSet):
     def transitions(self, request: Request, number: str) -> Response:
         return self._transitions(request)
 
-    @_journal_schema
+    @journal_schema
     @action(detail=True, methods=["get", "post"], pagination_class=IdCursorPagination, filter_backends=[])
     def journal(self, request: Request, number: str) -> Response:
         return self._journal(request, services.problem_comment)
@@ -281,7 +191,7 @@ class ProblemViewSet(_TicketViewSet):
         return Response(IncidentSerializer(incident, context=self.get_serializer_context()).data)
 
 
-class ProblemTaskViewSet(_TicketViewSet):
+class ProblemTaskViewSet(TicketViewSet):
     """Problem tasks, looked up by number (TASK0001001); agents only."""
 
     serializer_class = ProblemTaskSerializer
@@ -324,7 +234,7 @@ class ProblemTaskViewSet(_TicketViewSet):
     def transitions(self, request: Request, number: str) -> Response:
         return self._transitions(request)
 
-    @_journal_schema
+    @journal_schema
     @action(detail=True, methods=["get", "post"], pagination_class=IdCursorPagination, filter_backends=[])
     def journal(self, request: Request, number: str) -> Response:
         return self._journal(request, services.problem_task_comment)

@@ -1,0 +1,147 @@
+"""What the ticket APIs of every practice share: transition and journal serializers, the transitions table, the
+agents-only permission and a viewset base with transitions, the transitions list and the journal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.auth.models import User
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from itsm.enums import JournalKind
+from itsm.models import JournalEntry
+from itsm.rules import is_agent
+from itsm.selectors import journal_visible_to
+from itsm.services import transition_ensure_allowed
+
+TEXT_LIMIT = 20000
+
+
+class EmptyInputSerializer(serializers.Serializer):
+    pass
+
+
+class TransitionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    target = serializers.CharField()
+    fields = serializers.ListField(child=serializers.CharField())
+
+
+class JournalEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = JournalEntry
+        fields = [
+            "id",
+            "kind",
+            "body",
+            "actor",
+            "created_at",
+            "field",
+            "old_value",
+            "new_value",
+            "transition",
+            "from_state",
+            "to_state",
+        ]
+        read_only_fields = fields
+
+
+class JournalInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[JournalKind.COMMENT, JournalKind.WORK_NOTE], default=JournalKind.COMMENT)
+    body = serializers.CharField(max_length=TEXT_LIMIT)
+
+    def validate_kind(self, value):
+        user: User = self.context["request"].user
+        if value == JournalKind.WORK_NOTE and not is_agent(user):
+            raise serializers.ValidationError("Only agents can write work notes.")
+        return value
+
+
+Transitions = dict[str, tuple[type[serializers.Serializer], Callable, Callable[[dict], dict]]]
+
+
+class AgentsOnlyElseNotFound(BasePermission):
+    """Agents only; other signed-in users get 404, as if the records did not exist (anonymous users get 401)."""
+
+    def has_permission(self, request, view) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return False
+        if not is_agent(request.user):
+            raise NotFound()
+        return True
+
+
+class TicketViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """What every agents-only practice API shares: lookup by number, transitions, the transitions list, the journal.
+
+    A practice declares `transitions_table` (name -> input serializer, service, argument mapper) and
+    `record_argument` (the service's keyword for the record), and one `@action` per transition calling `_run`.
+    """
+
+    permission_classes = [AgentsOnlyElseNotFound]
+    lookup_field = "number"
+    lookup_value_regex = "[A-Za-z]+[0-9]+"
+    search_fields = ["number", "short_description", "description"]
+    ordering_fields = ["number", "opened_at", "updated_at", "priority", "state"]
+    ordering = ["-opened_at"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    transitions_table: Transitions = {}
+    record_argument = ""
+
+    def _run(self, request: Request, name: str) -> Response:
+        record = self.get_object()
+        # State and permission come before the input: a closed record answers 409 whatever the body says.
+        transition_ensure_allowed(user=request.user, transition=getattr(record, name))
+        input_class, service, to_kwargs = self.transitions_table[name]
+        data = input_class(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        record = service(**{self.record_argument: record}, by=request.user, **to_kwargs(dict(data.validated_data)))
+        return Response(self.get_serializer_class()(record, context=self.get_serializer_context()).data)
+
+    def _transitions(self, request: Request) -> Response:
+        record = self.get_object()
+        available = [
+            {"name": t.name, "target": t.target, "fields": list(self.transitions_table[t.name][0]().fields)}
+            for t in record.get_available_user_state_transitions(request.user)
+        ]
+        return Response(TransitionSerializer(available, many=True).data)
+
+    def _journal(self, request: Request, comment: Callable) -> Response:
+        record = self.get_object()
+        if request.method == "POST":
+            data = JournalInputSerializer(data=request.data, context=self.get_serializer_context())
+            data.is_valid(raise_exception=True)
+            entry = comment(**{self.record_argument: record}, by=request.user, **data.validated_data)
+            return Response(JournalEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+        page = self.paginate_queryset(journal_visible_to(ticket=record, user=request.user))
+        return self.get_paginated_response(JournalEntrySerializer(page, many=True).data)
+
+
+_JOURNAL_SCHEMA = [
+    extend_schema(methods=["GET"], responses=JournalEntrySerializer(many=True), summary="The journal"),
+    extend_schema(
+        methods=["POST"],
+        request=JournalInputSerializer,
+        responses={201: JournalEntrySerializer},
+        summary="Add a comment or a work note",
+    ),
+]
+
+
+def journal_schema(func):
+    for decorator in _JOURNAL_SCHEMA:
+        func = decorator(func)
+    return func

@@ -14,7 +14,13 @@ from itsm.enums import Priority, StateCategory
 from slas.business_time import format_clock, parse_clock
 from slas.models import Holiday, Schedule, ScheduleSpan, SLAAction, SLAClock, SLADefinition
 from slas.replay import sla_preview
-from slas.services import SpanInput, schedule_fill_holidays, schedule_validate, sla_definition_activate
+from slas.services import (
+    HolidayInput,
+    SpanInput,
+    schedule_fill_holidays,
+    schedule_validate,
+    sla_definition_activate,
+)
 
 
 class ClockField(forms.CharField):
@@ -66,8 +72,25 @@ class ScheduleSpanInline(admin.TabularInline):
     extra = 0
 
 
+class HolidayFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(form.errors for form in self.forms):
+            return
+        holidays = [
+            HolidayInput(form.cleaned_data["date"], form.cleaned_data.get("name", ""), form.cleaned_data.get("yearly"))
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        try:
+            schedule_validate(timezone="UTC", spans=[SpanInput(0, 0, 1)], holidays=holidays)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["holidays"]) from None
+
+
 class HolidayInline(admin.TabularInline):
     model = Holiday
+    formset = HolidayFormSet
     extra = 0
 
 

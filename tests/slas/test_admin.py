@@ -66,3 +66,19 @@ def test_admin_fill_holidays_action(client, superuser):
     count = schedule.holidays.count()
     client.post("/admin/slas/schedule/", {"action": "fill_holidays", "_selected_action": [schedule.pk]})
     assert schedule.holidays.count() == count  # idempotent
+
+
+def test_admin_refuses_the_same_yearly_holiday_twice(client, superuser):
+    client.force_login(superuser)
+    data = _post_data([(0, "09:00", "17:00")]) | {
+        "holidays-TOTAL_FORMS": "2",
+        "holidays-0-date": "2026-12-25",
+        "holidays-0-name": "Christmas",
+        "holidays-0-yearly": "on",
+        "holidays-1-date": "2027-12-25",
+        "holidays-1-name": "Christmas again",
+        "holidays-1-yearly": "on",
+    }
+    response = client.post("/admin/slas/schedule/add/", data)
+    assert response.status_code == 200 and "only once" in response.content.decode()
+    assert not Schedule.objects.exists()

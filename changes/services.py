@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from catalog.models import ConfigurationItem, Service
@@ -26,6 +26,7 @@ from itsm.services import (
     approval_policy_for,
     approvals_request,
     approvals_withdraw,
+    ensure_agent,
     journal_add,
     journal_field_changes,
     journal_transition,
@@ -57,11 +58,6 @@ CHANGE_UPDATABLE_FIELDS = (
 _M2M = ("affected_cis", "affected_services")
 # Risk thresholds used when an admin has defined none: the lowest total score of each level.
 DEFAULT_RISK_THRESHOLDS = {ChangeRisk.VERY_HIGH: 15, ChangeRisk.HIGH: 10, ChangeRisk.MODERATE: 5, ChangeRisk.LOW: 0}
-
-
-def _ensure_agent(by: User | None, what: str) -> None:
-    if by is not None and not is_agent(by):
-        raise PermissionDenied(f"Only agents can {what}.")
 
 
 def _validate(change: Change) -> None:
@@ -127,7 +123,7 @@ def change_update(*, change: Change, by: User, **changes: Any) -> Change:
     unknown = set(changes) - set(CHANGE_UPDATABLE_FIELDS)
     if unknown:
         raise ValidationError({field: "This field cannot be changed here." for field in sorted(unknown)})
-    _ensure_agent(by, "change changes")
+    ensure_agent(by, "change changes")
     if not change.active:
         raise ValidationError({"state": f"A {change.get_state_display()} change cannot be changed."})
     if "change_type" in changes and changes["change_type"] != change.change_type and change.state != ChangeState.NEW:
@@ -183,7 +179,7 @@ def change_create(
     affected_services: Iterable[Service] = (),
 ) -> Change:
     """Raise a normal or emergency change; the requester defaults to the agent raising it."""
-    _ensure_agent(by, "raise changes")
+    ensure_agent(by, "raise changes")
     change = Change(
         short_description=(short_description or "").strip(),
         change_type=change_type,
@@ -224,7 +220,7 @@ def change_create_from_template(
     Effects: with a planned window given, the pre-approved change is scheduled at once (New -> Scheduled, two
     journal entries); without one it stays New until `schedule`.
     """
-    _ensure_agent(by, "raise changes")
+    ensure_agent(by, "raise changes")
     if not template.active:
         raise ValidationError({"template": f"The template '{template}' is not active."})
     change = Change(
@@ -455,7 +451,7 @@ def change_assess_risk(*, change: Change, by: User, answers: dict[int, int]) -> 
     Effects: the answers replace earlier ones; risk, score and an explanation listing each answer's contribution are
     journaled. Only while the change is New or in Assess (the approvers decide on the risk).
     """
-    _ensure_agent(by, "assess the risk of changes")
+    ensure_agent(by, "assess the risk of changes")
     if change.state not in (ChangeState.NEW, ChangeState.ASSESS):
         raise ValidationError({"state": f"The risk cannot be assessed in state {change.get_state_display()}."})
     questions = list(RiskQuestion.objects.filter(active=True).order_by("order", "id"))
@@ -517,7 +513,7 @@ def change_comment(*, change: Change, by: User, body: str, kind: str = JournalKi
         raise ValidationError({"body": "This field may not be blank."})
     if kind not in (JournalKind.COMMENT, JournalKind.WORK_NOTE):
         raise ValidationError({"kind": "Must be 'comment' or 'work_note'."})
-    _ensure_agent(by, "write on changes")
+    ensure_agent(by, "write on changes")
     if not change.active:
         raise ValidationError({"body": f"A {change.get_state_display()} change takes no more comments."})
     return journal_add(ticket=change, actor=by, kind=kind, body=body)

@@ -19,6 +19,7 @@ from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
 
 from itsm.enums import NUMBER_PREFIXES, JournalKind, OutboxStatus
 from itsm.models import JournalEntry, NumberSequence, OutboxMessage, Ticket
+from itsm.rules import is_agent
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,12 @@ def ticket_next_number(*, kind: str) -> str:
             NumberSequence.objects.filter(prefix=prefix).update(last_value=F("last_value") + 1)
         value = NumberSequence.objects.values_list("last_value", flat=True).get(prefix=prefix)
     return f"{prefix}{value:07d}"
+
+
+def ensure_agent(by: User | None, what: str) -> None:
+    """PermissionDenied unless `by` is an agent; `None` is the system (timers, sweeps), which may do anything."""
+    if by is not None and not is_agent(by):
+        raise PermissionDenied(f"Only agents can {what}.")
 
 
 def transition_ensure_allowed(*, user: User, transition: Callable[..., Any]) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,6 +24,7 @@ from itsm.models import JournalEntry, Team, Ticket
 from itsm.rules import is_agent
 from itsm.selectors import priority_for
 from itsm.services import (
+    ensure_agent,
     journal_add,
     journal_field_changes,
     journal_transition,
@@ -60,11 +61,6 @@ PROBLEM_TASK_UPDATABLE_FIELDS = ("short_description", "description", "assignment
 
 # What a known-error article is written from: a change to one of these on a known error rewrites the article.
 _ARTICLE_SOURCES = {"short_description", "description", "service", "configuration_item", "cause_notes", "workaround"}
-
-
-def _ensure_agent(by: User | None, what: str) -> None:
-    if by is not None and not is_agent(by):
-        raise PermissionDenied(f"Only agents can {what}.")
 
 
 def _validate(ticket: Ticket) -> None:
@@ -126,7 +122,7 @@ def _update(ticket: Problem | ProblemTask, by: User, allowed: tuple[str, ...], c
     unknown = set(changes) - set(allowed)
     if unknown:
         raise ValidationError({field: "This field cannot be changed here." for field in sorted(unknown)})
-    _ensure_agent(by, f"change a {ticket._meta.verbose_name}")
+    ensure_agent(by, f"change a {ticket._meta.verbose_name}")
     if not ticket.active:
         raise ValidationError(
             {"state": f"A {ticket.get_state_display()} {ticket._meta.verbose_name} cannot be changed."}
@@ -197,7 +193,7 @@ def problem_create(
     configuration_item: ConfigurationItem | None = None,
 ) -> Problem:
     """Log a new problem; the agent who raises it is its caller (problems have no end-user caller)."""
-    _ensure_agent(by, "raise problems")
+    ensure_agent(by, "raise problems")
     problem = Problem(
         kind=TicketKind.PROBLEM,
         short_description=(short_description or "").strip(),
@@ -230,7 +226,7 @@ def problem_create_from_incident(*, incident: Incident, by: User) -> Problem:
 
     Effects: the new problem's journal notes its origin; the incident journals the link as a field change.
     """
-    _ensure_agent(by, "raise problems")
+    ensure_agent(by, "raise problems")
     if incident.problem_id is not None:
         raise ValidationError({"problem": f"{incident.number} is already linked to {incident.problem.number}."})
     problem = problem_create(
@@ -249,7 +245,7 @@ def problem_create_from_incident(*, incident: Incident, by: User) -> Problem:
 @transaction.atomic
 def problem_link_incident(*, problem: Problem, incident: Incident, by: User) -> Incident:
     """Link an incident to this problem (replacing any earlier link), journaled on both."""
-    _ensure_agent(by, "link incidents to problems")
+    ensure_agent(by, "link incidents to problems")
     if not problem.active:
         raise ValidationError({"problem": f"A {problem.get_state_display()} problem takes no more incidents."})
     if incident.problem_id == problem.pk:
@@ -262,7 +258,7 @@ def problem_link_incident(*, problem: Problem, incident: Incident, by: User) -> 
 @transaction.atomic
 def problem_unlink_incident(*, problem: Problem, incident: Incident, by: User) -> Incident:
     """Remove an incident's link to this problem, journaled on both."""
-    _ensure_agent(by, "unlink incidents from problems")
+    ensure_agent(by, "unlink incidents from problems")
     if incident.problem_id != problem.pk:
         raise ValidationError({"incident": f"{incident.number} is not linked to {problem.number}."})
     incident_update(incident=incident, by=by, problem=None)
@@ -454,7 +450,7 @@ def problem_mark_known_error(
     The root cause and workaround may be given here or be on the problem already; both are required. Marking again
     updates the article.
     """
-    _ensure_agent(by, "mark known errors")
+    ensure_agent(by, "mark known errors")
     if not problem.active:
         raise ValidationError({"state": f"A {problem.get_state_display()} problem cannot become a known error."})
     workaround, cause = (workaround or "").strip(), (cause_notes or "").strip()
@@ -496,7 +492,7 @@ def problem_task_create(
     assigned_to: User | None = None,
 ) -> ProblemTask:
     """Add a task to an open problem, for a team; the problem's journal notes it."""
-    _ensure_agent(by, "add problem tasks")
+    ensure_agent(by, "add problem tasks")
     if not problem.active or problem.resolved_at is not None:
         raise ValidationError({"problem": f"A {problem.get_state_display()} problem takes no new tasks."})
     task = ProblemTask(
@@ -559,7 +555,7 @@ def _comment(ticket: Ticket, by: User, body: str, kind: str) -> JournalEntry:
         raise ValidationError({"body": "This field may not be blank."})
     if kind not in (JournalKind.COMMENT, JournalKind.WORK_NOTE):
         raise ValidationError({"kind": "Must be 'comment' or 'work_note'."})
-    _ensure_agent(by, "write on problems and problem tasks")
+    ensure_agent(by, "write on problems and problem tasks")
     if not ticket.active:
         raise ValidationError({"body": f"A {ticket.get_state_display()} record takes no more comments."})
     return journal_add(ticket=ticket, actor=by, kind=kind, body=body)

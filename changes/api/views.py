@@ -23,14 +23,11 @@ from changes.api.serializers import (
 from changes.filtersets import ChangeFilterSet
 from changes.models import RiskAnswerOption, RiskQuestion
 from changes.selectors import change_list_visible_to, change_template_list_visible_to
-from itsm.api.pagination import IdCursorPagination
 from itsm.api.tickets import (
     AgentsOnlyElseNotFound,
     EmptyInputSerializer,
     TicketViewSet,
     Transitions,
-    TransitionSerializer,
-    journal_schema,
 )
 from problems.api.serializers import ReasonInputSerializer
 
@@ -53,6 +50,7 @@ class ChangeViewSet(TicketViewSet):
     filterset_class = ChangeFilterSet
     transitions_table = CHANGE_TRANSITIONS
     record_argument = "change"
+    comment_service = staticmethod(services.change_comment)
     ordering_fields = ["number", "opened_at", "updated_at", "priority", "state", "planned_start"]
 
     def get_queryset(self):
@@ -123,16 +121,6 @@ class ChangeViewSet(TicketViewSet):
     @action(detail=True, methods=["post"])
     def revert_to_new(self, request: Request, number: str) -> Response:
         return self._run(request, "revert_to_new")
-
-    @extend_schema(responses=TransitionSerializer(many=True), summary="Transitions this user may take now")
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
-    def transitions(self, request: Request, number: str) -> Response:
-        return self._transitions(request)
-
-    @journal_schema
-    @action(detail=True, methods=["get", "post"], pagination_class=IdCursorPagination, filter_backends=[])
-    def journal(self, request: Request, number: str) -> Response:
-        return self._journal(request, services.change_comment)
 
     @extend_schema(
         request=FromTemplateInputSerializer,

@@ -8,11 +8,13 @@ from collections.abc import Callable
 from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from itsm.api.pagination import IdCursorPagination
 from itsm.enums import JournalKind
 from itsm.models import JournalEntry
 from itsm.rules import is_agent
@@ -78,58 +80,6 @@ class AgentsOnlyElseNotFound(BasePermission):
         return True
 
 
-class TicketViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    """What every agents-only practice API shares: lookup by number, transitions, the transitions list, the journal.
-
-    A practice declares `transitions_table` (name -> input serializer, service, argument mapper) and
-    `record_argument` (the service's keyword for the record), and one `@action` per transition calling `_run`.
-    """
-
-    permission_classes = [AgentsOnlyElseNotFound]
-    lookup_field = "number"
-    lookup_value_regex = "[A-Za-z]+[0-9]+"
-    search_fields = ["number", "short_description", "description"]
-    ordering_fields = ["number", "opened_at", "updated_at", "priority", "state"]
-    ordering = ["-opened_at"]
-    http_method_names = ["get", "post", "patch", "head", "options"]
-    transitions_table: Transitions = {}
-    record_argument = ""
-
-    def _run(self, request: Request, name: str) -> Response:
-        record = self.get_object()
-        # State and permission come before the input: a closed record answers 409 whatever the body says.
-        transition_ensure_allowed(user=request.user, transition=getattr(record, name))
-        input_class, service, to_kwargs = self.transitions_table[name]
-        data = input_class(data=request.data, context=self.get_serializer_context())
-        data.is_valid(raise_exception=True)
-        record = service(**{self.record_argument: record}, by=request.user, **to_kwargs(dict(data.validated_data)))
-        return Response(self.get_serializer_class()(record, context=self.get_serializer_context()).data)
-
-    def _transitions(self, request: Request) -> Response:
-        record = self.get_object()
-        available = [
-            {"name": t.name, "target": t.target, "fields": list(self.transitions_table[t.name][0]().fields)}
-            for t in record.get_available_user_state_transitions(request.user)
-        ]
-        return Response(TransitionSerializer(available, many=True).data)
-
-    def _journal(self, request: Request, comment: Callable) -> Response:
-        record = self.get_object()
-        if request.method == "POST":
-            data = JournalInputSerializer(data=request.data, context=self.get_serializer_context())
-            data.is_valid(raise_exception=True)
-            entry = comment(**{self.record_argument: record}, by=request.user, **data.validated_data)
-            return Response(JournalEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
-        page = self.paginate_queryset(journal_visible_to(ticket=record, user=request.user))
-        return self.get_paginated_response(JournalEntrySerializer(page, many=True).data)
-
-
 _JOURNAL_SCHEMA = [
     extend_schema(methods=["GET"], responses=JournalEntrySerializer(many=True), summary="The journal"),
     extend_schema(
@@ -145,3 +95,61 @@ def journal_schema(func):
     for decorator in _JOURNAL_SCHEMA:
         func = decorator(func)
     return func
+
+
+class TicketViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """What every agents-only practice API shares: lookup by number, transitions, the transitions list, the journal.
+
+    A practice declares `transitions_table` (name -> input serializer, service, argument mapper), `record_argument`
+    (the services' keyword for the record), `comment_service` (its comment/work-note service, as a staticmethod) and
+    one `@action` per transition calling `_run`; the `transitions/` and `journal/` actions come from here.
+    """
+
+    permission_classes = [AgentsOnlyElseNotFound]
+    lookup_field = "number"
+    lookup_value_regex = "[A-Za-z]+[0-9]+"
+    search_fields = ["number", "short_description", "description"]
+    ordering_fields = ["number", "opened_at", "updated_at", "priority", "state"]
+    ordering = ["-opened_at"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    transitions_table: Transitions = {}
+    record_argument = ""
+    comment_service: Callable[..., JournalEntry]
+
+    def _run(self, request: Request, name: str) -> Response:
+        record = self.get_object()
+        # State and permission come before the input: a closed record answers 409 whatever the body says.
+        transition_ensure_allowed(user=request.user, transition=getattr(record, name))
+        input_class, service, to_kwargs = self.transitions_table[name]
+        data = input_class(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        record = service(**{self.record_argument: record}, by=request.user, **to_kwargs(dict(data.validated_data)))
+        return Response(self.get_serializer_class()(record, context=self.get_serializer_context()).data)
+
+    @extend_schema(responses=TransitionSerializer(many=True), summary="Transitions this user may take now")
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def transitions(self, request: Request, number: str) -> Response:
+        record = self.get_object()
+        available = [
+            {"name": t.name, "target": t.target, "fields": list(self.transitions_table[t.name][0]().fields)}
+            for t in record.get_available_user_state_transitions(request.user)
+        ]
+        return Response(TransitionSerializer(available, many=True).data)
+
+    @journal_schema
+    @action(detail=True, methods=["get", "post"], pagination_class=IdCursorPagination, filter_backends=[])
+    def journal(self, request: Request, number: str) -> Response:
+        record = self.get_object()
+        if request.method == "POST":
+            data = JournalInputSerializer(data=request.data, context=self.get_serializer_context())
+            data.is_valid(raise_exception=True)
+            entry = self.comment_service(**{self.record_argument: record}, by=request.user, **data.validated_data)
+            return Response(JournalEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+        page = self.paginate_queryset(journal_visible_to(ticket=record, user=request.user))
+        return self.get_paginated_response(JournalEntrySerializer(page, many=True).data)

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from incidents.api.serializers import IncidentSerializer
 from incidents.selectors import incident_list_visible_to
 from itsm.api.pagination import IdCursorPagination
-from itsm.api.tickets import EmptyInputSerializer, TicketViewSet, Transitions, TransitionSerializer, journal_schema
+from itsm.api.tickets import EmptyInputSerializer, TicketViewSet, Transitions
 from problems import services
 from problems.api.serializers import (
     FixInputSerializer,
@@ -57,6 +57,7 @@ class ProblemViewSet(TicketViewSet):
     filterset_class = ProblemFilterSet
     transitions_table = PROBLEM_TRANSITIONS
     record_argument = "problem"
+    comment_service = staticmethod(services.problem_comment)
 
     def get_queryset(self):
         return problem_list_visible_to(user=self.request.user)
@@ -113,16 +114,6 @@ class ProblemViewSet(TicketViewSet):
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, number: str) -> Response:
         return self._run(request, "reopen")
-
-    @extend_schema(responses=TransitionSerializer(many=True), summary="Transitions this user may take now")
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
-    def transitions(self, request: Request, number: str) -> Response:
-        return self._transitions(request)
-
-    @journal_schema
-    @action(detail=True, methods=["get", "post"], pagination_class=IdCursorPagination, filter_backends=[])
-    def journal(self, request: Request, number: str) -> Response:
-        return self._journal(request, services.problem_comment)
 
     @extend_schema(
         request=KnownErrorInputSerializer,
@@ -198,6 +189,7 @@ class ProblemTaskViewSet(TicketViewSet):
     filterset_class = ProblemTaskFilterSet
     transitions_table = TASK_TRANSITIONS
     record_argument = "task"
+    comment_service = staticmethod(services.problem_task_comment)
 
     def get_queryset(self):
         return problem_task_list_visible_to(user=self.request.user)
@@ -228,16 +220,6 @@ class ProblemTaskViewSet(TicketViewSet):
     @action(detail=True, methods=["post"])
     def close(self, request: Request, number: str) -> Response:
         return self._run(request, "close")
-
-    @extend_schema(responses=TransitionSerializer(many=True), summary="Transitions this user may take now")
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
-    def transitions(self, request: Request, number: str) -> Response:
-        return self._transitions(request)
-
-    @journal_schema
-    @action(detail=True, methods=["get", "post"], pagination_class=IdCursorPagination, filter_backends=[])
-    def journal(self, request: Request, number: str) -> Response:
-        return self._journal(request, services.problem_task_comment)
 
 
 class KnowledgeArticleViewSet(viewsets.ReadOnlyModelViewSet):

@@ -21,9 +21,9 @@ from changes.services import (
     change_schedule,
     change_update,
 )
-from incidents.admin import JournalEntryInline, SLAClockInline
+from itsm.admin import JournalEntryInline, TicketAdmin
 from itsm.models import Approval
-from problems.admin import _ServiceAdmin
+from slas.admin import SLAClockInline
 
 
 class ApprovalInline(admin.TabularInline):
@@ -70,7 +70,7 @@ class RiskAnswerInline(admin.TabularInline):
 
 
 @admin.register(Change)
-class ChangeAdmin(_ServiceAdmin):
+class ChangeAdmin(TicketAdmin):
     list_display = (
         "number",
         "short_description",

@@ -6,10 +6,9 @@ from django.contrib.auth import get_user_model
 from catalog.models import ConfigurationItem, Service
 from changes.enums import ChangeApproval, ChangeCloseCode, ChangeRisk, ChangeState, ChangeType
 from changes.models import Change
-from incidents.filtersets import NameOrIdFilter
 from itsm.enums import Priority
+from itsm.filtersets import NameOrIdFilter, search_text
 from itsm.models import Team
-from problems.filtersets import _search
 
 
 class ChangeFilterSet(django_filters.FilterSet):
@@ -50,4 +49,4 @@ class ChangeFilterSet(django_filters.FilterSet):
         ]
 
     def filter_q(self, queryset, name, value):
-        return _search(queryset, "CHG", value)
+        return search_text(queryset, "CHG", value)

@@ -2,20 +2,13 @@
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 
 from catalog.models import ConfigurationItem, Service
 from incidents.enums import IncidentState
 from incidents.models import Incident
 from itsm.enums import Priority
-from itsm.fields import NameOrIdChoiceField
+from itsm.filtersets import NameOrIdFilter, search_text
 from itsm.models import Team
-
-
-class NameOrIdFilter(django_filters.ModelChoiceFilter):
-    """Filter on a related record given by name (or username) or id."""
-
-    field_class = NameOrIdChoiceField
 
 
 class IncidentFilterSet(django_filters.FilterSet):
@@ -52,10 +45,4 @@ class IncidentFilterSet(django_filters.FilterSet):
         ]
 
     def filter_q(self, queryset, name, value):
-        """Free text over number and short description; a full number matches exactly (and uses its index)."""
-        text = value.strip()
-        if not text:
-            return queryset
-        if len(text) == 10 and text.upper().startswith("INC") and text[3:].isdigit():
-            return queryset.filter(number=text.upper())
-        return queryset.filter(Q(number__icontains=text) | Q(short_description__icontains=text))
+        return search_text(queryset, "INC", value)

@@ -4,13 +4,16 @@ approvals shown read-only, decided through the approval services."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django_fsm import TransitionNotAllowed
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from itsm.models import (
     Approval,
@@ -25,6 +28,156 @@ from itsm.models import (
 )
 from itsm.registry import approval_practice
 from itsm.services import approval_approve, approval_reject, outbox_retry
+
+# What a service may refuse with; each becomes a form error or a "skipped" line, never a 500.
+SERVICE_ERRORS = (TransitionNotAllowed, ConcurrentTransition, PermissionDenied, ValidationError)
+
+
+class ServiceRefused(Exception):
+    """Raised out of save_model so that changeform_view can show the service's refusal on the form."""
+
+    def __init__(self, error: ValidationError | PermissionDenied) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def error_text(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        if hasattr(error, "error_dict"):
+            return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
+        return " ".join(error.messages)
+    return str(error) or error.__class__.__name__
+
+
+def add_service_errors(form, error: ValidationError | PermissionDenied) -> None:
+    """Put a service's refusal on the admin form: on the named field when the form has it, otherwise on top."""
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        for field, msgs in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, msgs)
+    else:
+        form.add_error(None, error_text(error))
+
+
+class JournalEntryInline(admin.TabularInline):
+    """The ticket's journal, read-only; JournalEntry points at the Ticket parent, which Incident inherits from."""
+
+    model = JournalEntry
+    fk_name = "ticket"
+    fields = (
+        "created_at",
+        "kind",
+        "actor",
+        "transition",
+        "from_state",
+        "to_state",
+        "field",
+        "old_value",
+        "new_value",
+        "body",
+    )
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("journal")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+class TicketAdmin(admin.ModelAdmin):
+    """Base admin of every ticket practice: saves through the practice's create/update services (`create` and
+    `update` below), shows their refusals on the form, runs transitions as actions (`_run_service`), never deletes
+    (the journal is the audit trail; tickets end by close or cancel). State is read-only: list it in
+    `readonly_fields`. Closed tickets offer nothing to edit."""
+
+    updatable_fields: tuple[str, ...] = ()
+    create_fields: tuple[str, ...] = ()
+
+    # Deleting would cascade the journal away and bypass the services.
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not obj.active:
+            return (*self.readonly_fields, *self.updatable_fields, *self.create_fields)
+        if obj is not None:
+            return (*self.readonly_fields, *self.create_fields)
+        return self.readonly_fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "_ticket_service_refusal", None)
+        if refusal is None:
+            return form_class
+
+        class RefusedForm(form_class):
+            def clean(self):
+                cleaned = super().clean()
+                add_service_errors(self, refusal)
+                return cleaned
+
+        return RefusedForm
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            request._ticket_service_refusal = refused.error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def create(self, request, data: dict[str, Any]):
+        raise NotImplementedError
+
+    def update(self, request, current, changes: dict[str, Any]):
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change: bool) -> None:
+        allowed = (*self.updatable_fields, *self.create_fields)
+        data = {name: value for name, value in form.cleaned_data.items() if name in allowed}
+        try:
+            if change:
+                current = type(obj).objects.get(pk=obj.pk)
+                changes = {name: data[name] for name in form.changed_data if name in self.updatable_fields}
+                saved = self.update(request, current, changes) if changes else current
+            else:
+                saved = self.create(request, data)
+        except (ValidationError, PermissionDenied) as error:
+            raise ServiceRefused(error) from error
+        obj.__dict__.update(saved.__dict__)
+
+    def _run_service(self, request, queryset, *, done_label: str, call: Callable[[Any], Any]) -> None:
+        done, skipped = 0, []
+        for pk in queryset.order_by("pk").values_list("pk", flat=True):
+            record = queryset.model.objects.get(pk=pk)
+            try:
+                call(record)
+            except SERVICE_ERRORS as error:
+                skipped.append(f"{record.number} ({error_text(error)})")
+            else:
+                done += 1
+        if done:
+            self.message_user(request, _("%(label)s: %(count)d.") % {"label": done_label, "count": done})
+        if skipped:
+            self.message_user(
+                request,
+                _("Skipped %(count)d: %(list)s") % {"count": len(skipped), "list": "; ".join(skipped)},
+                messages.WARNING,
+            )
 
 
 class ReadOnlyAdminMixin:

@@ -7,22 +7,11 @@ deleted (their journal is the audit trail); they end by close or cancel.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from incidents.admin import (
-    SERVICE_ERRORS,
-    JournalEntryInline,
-    SLAClockInline,
-    _add_service_errors,
-    _error_text,
-    _ServiceRefused,
-)
 from incidents.models import Incident
+from itsm.admin import JournalEntryInline, TicketAdmin
 from problems.models import KnowledgeArticle, Problem, ProblemTask
 from problems.services import (
     PROBLEM_TASK_UPDATABLE_FIELDS,
@@ -40,88 +29,7 @@ from problems.services import (
     problem_task_update,
     problem_update,
 )
-
-
-class _ServiceAdmin(admin.ModelAdmin):
-    """Saves through the create/update services, shows their refusals on the form, runs transitions as actions."""
-
-    updatable_fields: tuple[str, ...] = ()
-    create_fields: tuple[str, ...] = ()
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-    def get_readonly_fields(self, request, obj=None):
-        if obj is not None and not obj.active:
-            return (*self.readonly_fields, *self.updatable_fields, *self.create_fields)
-        if obj is not None:
-            return (*self.readonly_fields, *self.create_fields)
-        return self.readonly_fields
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change, **kwargs)
-        refusal = getattr(request, "_problem_service_refusal", None)
-        if refusal is None:
-            return form_class
-
-        class RefusedForm(form_class):
-            def clean(self):
-                cleaned = super().clean()
-                _add_service_errors(self, refusal)
-                return cleaned
-
-        return RefusedForm
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except _ServiceRefused as refused:
-            request._problem_service_refusal = refused.error
-            return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def create(self, request, data: dict[str, Any]):
-        raise NotImplementedError
-
-    def update(self, request, current, changes: dict[str, Any]):
-        raise NotImplementedError
-
-    def save_model(self, request, obj, form, change: bool) -> None:
-        allowed = (*self.updatable_fields, *self.create_fields)
-        data = {name: value for name, value in form.cleaned_data.items() if name in allowed}
-        try:
-            if change:
-                current = type(obj).objects.get(pk=obj.pk)
-                changes = {name: data[name] for name in form.changed_data if name in self.updatable_fields}
-                saved = self.update(request, current, changes) if changes else current
-            else:
-                saved = self.create(request, data)
-        except (ValidationError, PermissionDenied) as error:
-            raise _ServiceRefused(error) from error
-        obj.__dict__.update(saved.__dict__)
-
-    def _run_service(self, request, queryset, *, done_label: str, call: Callable[[Any], Any]) -> None:
-        done, skipped = 0, []
-        for pk in queryset.order_by("pk").values_list("pk", flat=True):
-            record = queryset.model.objects.get(pk=pk)
-            try:
-                call(record)
-            except SERVICE_ERRORS as error:
-                skipped.append(f"{record.number} ({_error_text(error)})")
-            else:
-                done += 1
-        if done:
-            self.message_user(request, _("%(label)s: %(count)d.") % {"label": done_label, "count": done})
-        if skipped:
-            self.message_user(
-                request,
-                _("Skipped %(count)d: %(list)s") % {"count": len(skipped), "list": "; ".join(skipped)},
-                messages.WARNING,
-            )
+from slas.admin import SLAClockInline
 
 
 class LinkedIncidentInline(admin.TabularInline):
@@ -173,7 +81,7 @@ class ProblemTaskInline(admin.TabularInline):
 
 
 @admin.register(Problem)
-class ProblemAdmin(_ServiceAdmin):
+class ProblemAdmin(TicketAdmin):
     list_display = (
         "number",
         "short_description",
@@ -269,7 +177,7 @@ class ProblemAdmin(_ServiceAdmin):
 
 
 @admin.register(ProblemTask)
-class ProblemTaskAdmin(_ServiceAdmin):
+class ProblemTaskAdmin(TicketAdmin):
     list_display = ("number", "short_description", "problem", "state", "assignment_group", "assigned_to", "opened_at")
     list_filter = ("state", "assignment_group")
     search_fields = ("number", "short_description", "problem__number")

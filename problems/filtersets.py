@@ -5,21 +5,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from catalog.models import ConfigurationItem, Service
-from incidents.filtersets import NameOrIdFilter
 from itsm.enums import Priority
+from itsm.filtersets import NameOrIdFilter, search_text
 from itsm.models import Team
 from problems.enums import ProblemResolutionCode, ProblemState, ProblemTaskState
 from problems.models import KnowledgeArticle, Problem, ProblemTask
-
-
-def _search(queryset, prefix: str, value: str):
-    """Free text over number and short description; a full number matches exactly (and uses its index)."""
-    text = value.strip()
-    if not text:
-        return queryset
-    if text.upper().startswith(prefix) and text[len(prefix) :].isdigit() and len(text) == len(prefix) + 7:
-        return queryset.filter(number=text.upper())
-    return queryset.filter(Q(number__icontains=text) | Q(short_description__icontains=text))
 
 
 class ProblemFilterSet(django_filters.FilterSet):
@@ -54,7 +44,7 @@ class ProblemFilterSet(django_filters.FilterSet):
         ]
 
     def filter_q(self, queryset, name, value):
-        return _search(queryset, "PRB", value)
+        return search_text(queryset, "PRB", value)
 
 
 class ProblemTaskFilterSet(django_filters.FilterSet):
@@ -72,7 +62,7 @@ class ProblemTaskFilterSet(django_filters.FilterSet):
         fields = ["state", "problem", "assignment_group", "assigned_to", "active", "q"]
 
     def filter_q(self, queryset, name, value):
-        return _search(queryset, "TASK", value)
+        return search_text(queryset, "TASK", value)
 
 
 class KnowledgeArticleFilterSet(django_filters.FilterSet):

@@ -23,6 +23,33 @@ from slas.services import (
 )
 
 
+class SLAClockInline(admin.TabularInline):
+    """The ticket's SLA clocks, read-only (the engine keeps them)."""
+
+    model = SLAClock
+    fk_name = "ticket"
+    fields = (
+        "definition",
+        "stage",
+        "has_breached",
+        "started_at",
+        "due_at",
+        "stopped_at",
+        "business_elapsed",
+        "pause_total",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("SLA clocks")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class ClockField(forms.CharField):
     """HH:MM in the form, seconds of the day in the database."""
 

@@ -8,8 +8,7 @@ from catalog.models import ConfigurationItem, Service
 from changes.enums import ChangeApproval, ChangeCloseCode, ChangeRisk, ChangeState, ChangeType
 from changes.models import Change, ChangeRiskAnswer, ChangeTemplate, RiskAnswerOption, RiskQuestion
 from itsm.api.fields import NameOrIdRelatedField, UsernameField
-from itsm.api.tickets import TEXT_LIMIT
-from problems.api.serializers import _refuse_owned, _TicketFields
+from itsm.api.tickets import TEXT_LIMIT, TicketFieldsSerializer, refuse_owned
 
 _STATE = "Use POST /api/v1/changes/{number}/{transition}/ to change the state."
 _CHANGE_OWNED = {
@@ -38,7 +37,7 @@ class ChangeRiskAnswerSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ChangeSerializer(_TicketFields):
+class ChangeSerializer(TicketFieldsSerializer):
     """A change as integrations read and write it (agents only)."""
 
     state = serializers.ChoiceField(choices=ChangeState.choices, read_only=True)
@@ -123,7 +122,7 @@ class ChangeSerializer(_TicketFields):
         }
 
     def validate(self, attrs):
-        _refuse_owned(self, _CHANGE_OWNED)
+        refuse_owned(self, _CHANGE_OWNED)
         start = attrs.get("planned_start", getattr(self.instance, "planned_start", None))
         end = attrs.get("planned_end", getattr(self.instance, "planned_end", None))
         if start and end and end <= start:

@@ -26,10 +26,10 @@ from changes.selectors import change_list_visible_to, change_template_list_visib
 from itsm.api.tickets import (
     AgentsOnlyElseNotFound,
     EmptyInputSerializer,
+    ReasonInputSerializer,
     TicketViewSet,
     Transitions,
 )
-from problems.api.serializers import ReasonInputSerializer
 
 CHANGE_TRANSITIONS: Transitions = {
     "assess": (EmptyInputSerializer, services.change_assess, lambda d: {}),

@@ -14,14 +14,54 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from catalog.models import ConfigurationItem, Service
+from itsm.api.fields import NameOrIdRelatedField, UsernameField
 from itsm.api.pagination import IdCursorPagination
-from itsm.enums import JournalKind
-from itsm.models import JournalEntry
+from itsm.enums import Impact, JournalKind, Priority, StateCategory, Urgency
+from itsm.models import JournalEntry, Team
 from itsm.rules import is_agent
 from itsm.selectors import journal_visible_to
 from itsm.services import transition_ensure_allowed
+from slas.api.serializers import SLAClockSerializer
 
 TEXT_LIMIT = 20000
+
+
+def refuse_owned(serializer: serializers.Serializer, owned: dict[str, str], *, fixed: frozenset = frozenset()) -> None:
+    """Fields only transitions may change: sending them back unchanged is fine, changing them is a 400. `fixed`
+    fields are set on create and never change after."""
+    errors = {}
+    for field, message in owned.items():
+        if field in fixed and serializer.instance is None:
+            continue
+        if field in serializer.initial_data:
+            current = serializer.to_representation(serializer.instance).get(field) if serializer.instance else None
+            if serializer.instance is None or serializer.initial_data[field] != current:
+                errors[field] = message
+    if errors:
+        raise serializers.ValidationError(errors)
+
+
+class TicketFieldsSerializer(serializers.ModelSerializer):
+    """The fields every ticket practice shares, written by name (team, service, CI) or username."""
+
+    assignment_group = NameOrIdRelatedField(queryset=Team.objects.filter(active=True), required=False, allow_null=True)
+    assigned_to = UsernameField(required=False, allow_null=True)
+    service = NameOrIdRelatedField(queryset=Service.objects.filter(active=True), required=False, allow_null=True)
+    configuration_item = NameOrIdRelatedField(
+        queryset=ConfigurationItem.objects.filter(active=True), required=False, allow_null=True
+    )
+    impact = serializers.ChoiceField(choices=Impact.choices, required=False)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, read_only=True)
+    state_code = serializers.IntegerField(read_only=True)
+    state_category = serializers.ChoiceField(choices=StateCategory.choices, read_only=True)
+    opened_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    sla_clocks = SLAClockSerializer(many=True, read_only=True)
+
+
+class ReasonInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_LIMIT)
 
 
 class EmptyInputSerializer(serializers.Serializer):

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from catalog.models import ConfigurationItem, Service
-from itsm.api.fields import NameOrIdRelatedField, UsernameField
-from itsm.api.tickets import TEXT_LIMIT
-from itsm.enums import Impact, Priority, StateCategory, Urgency
-from itsm.models import Team
+from itsm.api.fields import NameOrIdRelatedField
+from itsm.api.tickets import TEXT_LIMIT, TicketFieldsSerializer, refuse_owned
 from itsm.rules import is_agent
 from problems.enums import ProblemResolutionCode, ProblemState, ProblemTaskState
 from problems.models import KnowledgeArticle, Problem, ProblemTask
-from slas.api.serializers import SLAClockSerializer
 
 _STATE = "Use POST /api/v1/{practice}/{number}/{transition}/ to change the state."
 _PROBLEM_OWNED = {
@@ -40,38 +36,7 @@ class ProblemNumberField(NameOrIdRelatedField):
         super().__init__(name_field="number", **kwargs)
 
 
-def _refuse_owned(serializer: serializers.Serializer, owned: dict[str, str], *, fixed: frozenset = frozenset()) -> None:
-    """Fields only transitions may change: sending them back unchanged is fine, changing them is a 400. `fixed`
-    fields are set on create and never change after."""
-    errors = {}
-    for field, message in owned.items():
-        if field in fixed and serializer.instance is None:
-            continue
-        if field in serializer.initial_data:
-            current = serializer.to_representation(serializer.instance).get(field) if serializer.instance else None
-            if serializer.instance is None or serializer.initial_data[field] != current:
-                errors[field] = message
-    if errors:
-        raise serializers.ValidationError(errors)
-
-
-class _TicketFields(serializers.ModelSerializer):
-    assignment_group = NameOrIdRelatedField(queryset=Team.objects.filter(active=True), required=False, allow_null=True)
-    assigned_to = UsernameField(required=False, allow_null=True)
-    service = NameOrIdRelatedField(queryset=Service.objects.filter(active=True), required=False, allow_null=True)
-    configuration_item = NameOrIdRelatedField(
-        queryset=ConfigurationItem.objects.filter(active=True), required=False, allow_null=True
-    )
-    impact = serializers.ChoiceField(choices=Impact.choices, required=False)
-    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
-    priority = serializers.ChoiceField(choices=Priority.choices, read_only=True)
-    state_code = serializers.IntegerField(read_only=True)
-    state_category = serializers.ChoiceField(choices=StateCategory.choices, read_only=True)
-    opened_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    sla_clocks = SLAClockSerializer(many=True, read_only=True)
-
-
-class ProblemSerializer(_TicketFields):
+class ProblemSerializer(TicketFieldsSerializer):
     """A problem as integrations read and write it (agents only)."""
 
     state = serializers.ChoiceField(choices=ProblemState.choices, read_only=True)
@@ -132,11 +97,11 @@ class ProblemSerializer(_TicketFields):
         }
 
     def validate(self, attrs):
-        _refuse_owned(self, _PROBLEM_OWNED)
+        refuse_owned(self, _PROBLEM_OWNED)
         return attrs
 
 
-class ProblemTaskSerializer(_TicketFields):
+class ProblemTaskSerializer(TicketFieldsSerializer):
     """A problem task, assigned to a team (agents only)."""
 
     state = serializers.ChoiceField(choices=ProblemTaskState.choices, read_only=True)
@@ -176,7 +141,7 @@ class ProblemTaskSerializer(_TicketFields):
         return fields
 
     def validate(self, attrs):
-        _refuse_owned(self, _TASK_OWNED, fixed=frozenset({"problem"}))
+        refuse_owned(self, _TASK_OWNED, fixed=frozenset({"problem"}))
         return attrs
 
 
@@ -252,10 +217,6 @@ class ProblemResolveInputSerializer(serializers.Serializer):
         default=False,
         help_text="Also resolve the linked incidents on hold awaiting this problem, and tell their callers.",
     )
-
-
-class ReasonInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_LIMIT)
 
 
 class ProblemReopenInputSerializer(serializers.Serializer):

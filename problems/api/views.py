@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from incidents.api.serializers import IncidentSerializer
 from incidents.selectors import incident_list_visible_to
 from itsm.api.pagination import IdCursorPagination
-from itsm.api.tickets import EmptyInputSerializer, TicketViewSet, Transitions
+from itsm.api.tickets import EmptyInputSerializer, ReasonInputSerializer, TicketViewSet, Transitions
 from problems import services
 from problems.api.serializers import (
     FixInputSerializer,
@@ -24,7 +24,6 @@ from problems.api.serializers import (
     ProblemResolveInputSerializer,
     ProblemSerializer,
     ProblemTaskSerializer,
-    ReasonInputSerializer,
     TaskCloseInputSerializer,
 )
 from problems.filtersets import KnowledgeArticleFilterSet, ProblemFilterSet, ProblemTaskFilterSet

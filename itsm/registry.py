@@ -36,3 +36,19 @@ def approval_practice_register(practice: ApprovalPractice) -> None:
 def approval_practice(kind: str) -> ApprovalPractice | None:
     """The registered approval practice for a ticket kind, if any."""
     return _APPROVAL_PRACTICES.get(kind)
+
+
+# Who a person's manager is lives outside the kernel (the requests app keeps it); the "requester's manager"
+# approver source asks through this lookup and falls back to the managers of the requester's teams.
+_MANAGER_LOOKUPS: list[Callable[[int], Iterable[Any]]] = []
+
+
+def manager_lookup_register(lookup: Callable[[int], Iterable[Any]]) -> None:
+    """Register a function user id -> that user's managers (registering the same function twice is a no-op)."""
+    if lookup not in _MANAGER_LOOKUPS:
+        _MANAGER_LOOKUPS.append(lookup)
+
+
+def user_managers(user_id: int) -> list[Any]:
+    """The managers the registered lookups give for this user (empty when none knows)."""
+    return [manager for lookup in _MANAGER_LOOKUPS for manager in lookup(user_id)]

@@ -29,6 +29,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "changes.view_changetemplate",
         "changes.view_riskquestion",
         "changes.view_riskansweroption",
+        "requests_app.view_request",
+        "requests_app.view_requesteditem",
+        "requests_app.change_requesteditem",
+        "requests_app.work_requesteditem",
+        "requests_app.view_fulfilmenttask",
+        "requests_app.change_fulfilmenttask",
+        "catalog.view_catalogitem",
         "itsm.view_approval",
         "itsm.view_journalentry",
         "itsm.add_journalentry",
@@ -52,6 +59,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "incidents.*",
         "problems.*",
         "changes.*",
+        "requests_app.*",
         "auth.view_user",
         "auth.change_user",
         "auth.add_user",
@@ -71,6 +79,9 @@ FORBIDDEN_PERMISSIONS: frozenset[str] = frozenset(
         "problems.delete_problemtask",
         "changes.delete_change",
         "itsm.delete_approval",
+        "requests_app.delete_request",
+        "requests_app.delete_requesteditem",
+        "requests_app.delete_fulfilmenttask",
     }
 )
 

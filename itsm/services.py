@@ -391,8 +391,12 @@ def _stage_approvers(*, stage, ticket: Ticket) -> list[User]:
             cis = [ticket.configuration_item]
         team_ids = {ci.owner_team_id for ci in cis if ci.owner_team_id}
         users = User.objects.filter(teams__in=team_ids).distinct()
-    else:  # REQUESTER_MANAGER: there is no user -> manager link yet, so the managers of the requester's teams
-        users = User.objects.filter(managed_teams__members=ticket.caller_id, managed_teams__active=True).distinct()
+    else:  # REQUESTER_MANAGER: the requester's own manager where one is known, else the managers of their teams
+        from itsm.registry import user_managers
+
+        users = user_managers(ticket.caller_id) or User.objects.filter(
+            managed_teams__members=ticket.caller_id, managed_teams__active=True
+        ).distinct()
     return sorted({u for u in users if u.is_active}, key=lambda u: u.pk)
 
 

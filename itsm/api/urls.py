@@ -4,11 +4,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from catalog.api.views import ConfigurationItemViewSet, ServiceViewSet
+from catalog.api.views import CatalogItemViewSet, ConfigurationItemViewSet, ServiceViewSet
 from changes.api.views import ChangeTemplateViewSet, ChangeViewSet, RiskQuestionViewSet
 from incidents.api.views import CloseCodeViewSet, HoldReasonViewSet, IncidentViewSet
 from itsm.api.views import ApprovalViewSet, AttachmentViewSet, TeamViewSet, TokenView
 from problems.api.views import KnowledgeArticleViewSet, ProblemTaskViewSet, ProblemViewSet
+from requests_app.api.views import FulfilmentTaskViewSet, RequestedItemViewSet, RequestViewSet
 from slas.api.views import ScheduleViewSet, SLADefinitionViewSet, SLAReportViewSet
 
 router = DefaultRouter()
@@ -29,6 +30,10 @@ router.register("sla-definitions", SLADefinitionViewSet, basename="sla-definitio
 router.register("sla-reports", SLAReportViewSet, basename="sla-report")
 router.register("services", ServiceViewSet, basename="service")
 router.register("configuration-items", ConfigurationItemViewSet, basename="configuration-item")
+router.register("catalog-items", CatalogItemViewSet, basename="catalog-item")
+router.register("requests", RequestViewSet, basename="request")
+router.register("requested-items", RequestedItemViewSet, basename="requested-item")
+router.register("fulfilment-tasks", FulfilmentTaskViewSet, basename="fulfilment-task")
 
 urlpatterns = [
     path("v1/auth/token/", TokenView.as_view(), name="api-token"),

@@ -1,0 +1,490 @@
+"""Service request use cases: order (REQ with its RITMs), the approval reactions, fulfilment tasks and their
+sequencing, withdrawal, closing, comments and the satisfaction rating.
+
+Each runs in one transaction: permission check, transition, save, journal, SLA re-evaluation, and notifications
+through the outbox. The requester orders, comments, withdraws and confirms; agents fulfil.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from catalog.models import CatalogItem
+from catalog.selectors import catalog_item_current_version, catalog_items_available_to
+from catalog.variables import variables_validate
+from itsm.enums import JournalKind, StateCategory, TicketKind
+from itsm.models import ApprovalPolicy, JournalEntry, Team, Ticket
+from itsm.rules import is_agent
+from itsm.services import (
+    approvals_request,
+    approvals_withdraw,
+    attachment_add,
+    ensure_agent,
+    journal_add,
+    journal_transition,
+    outbox_enqueue,
+    ticket_next_number,
+    transition_ensure_allowed,
+)
+from requests_app.enums import (
+    FINAL_REQUESTED_ITEM_STATES,
+    OPEN_TASK_STATES,
+    FulfilmentTaskState,
+    RequestedItemCloseCode,
+    RequestedItemState,
+    RequestState,
+)
+from requests_app.models import FulfilmentTask, Request, RequestedItem, SatisfactionRating
+from slas.services import sla_evaluate
+
+R = RequestedItemState
+TEXT_LIMIT = 20000
+MAX_ITEMS_PER_REQUEST = 20
+
+
+def _columns(ticket: Ticket) -> dict[str, Any]:
+    return {field.attname: getattr(ticket, field.attname) for field in ticket._meta.concrete_fields}
+
+
+def _transition(
+    ticket: Request | RequestedItem | FulfilmentTask,
+    name: str,
+    by: User | None,
+    body: str = "",
+    actor: User | None = None,
+    **kwargs: Any,
+) -> None:
+    """Run one transition: check, change, save what changed (optimistic on state), journal, re-evaluate SLAs.
+
+    `by=None` is the system (approvals, task sequencing) and skips the permission check; `actor` is then journaled.
+    """
+    method = getattr(ticket, name)
+    if by is not None:
+        transition_ensure_allowed(user=by, transition=method)
+    source = ticket.state
+    before = _columns(ticket)
+    method(by=by, **kwargs)
+    changed = [column for column, value in _columns(ticket).items() if before[column] != value]
+    ticket.save(update_fields=[*changed, "updated_at"])
+    entry = journal_transition(
+        ticket=ticket, actor=by or actor, name=name, from_state=source, to_state=ticket.state, body=body
+    )
+    sla_evaluate(ticket=ticket, at=entry.created_at)
+
+
+def _notify(*, ticket: Ticket, event: str, subject: str, body: str, key: str, recipient: User | None = None) -> None:
+    recipient = recipient or ticket.caller
+    outbox_enqueue(
+        event=event,
+        ticket=ticket,
+        recipient=recipient,
+        subject=f"[{ticket.number}] {subject}",
+        body=f"{body}\n\n{settings.ITSM_SITE_URL}/portal/requests/{ticket.number}/",
+        key=key,
+    )
+
+
+def _create_ticket(ticket: Ticket, by: User | None) -> JournalEntry:
+    ticket.kind = ticket.KIND
+    ticket.sync_state_category(ticket.state)
+    ticket.number = ticket_next_number(kind=ticket.KIND)
+    ticket.save()
+    entry = journal_transition(ticket=ticket, actor=by, name="create", from_state="", to_state=ticket.state)
+    sla_evaluate(ticket=ticket, at=entry.created_at)
+    return entry
+
+
+# --- ordering -------------------------------------------------------------------------------------------------
+
+
+def order_line_validate(*, user: User, catalog_item: Any, quantity: Any = 1, variables: Any = None, files=None):
+    """Check one order line: the item is orderable by the user, the quantity fits, every answer is valid.
+
+    Returns (item, version, quantity, stored answers, display answers); raises ValidationError keyed by
+    `catalog_item`, `quantity` or `variables.<name>`.
+    """
+    item_id = catalog_item.pk if isinstance(catalog_item, CatalogItem) else catalog_item
+    try:
+        item_id = int(item_id)
+    except (TypeError, ValueError):
+        raise ValidationError({"catalog_item": ["Give the id of a catalog item."]}) from None
+    item = catalog_items_available_to(user=user).filter(pk=item_id).first()
+    if item is None:
+        raise ValidationError({"catalog_item": [f"No catalog item {item_id} is available to you."]})
+    version = catalog_item_current_version(item=item)
+    errors: dict[str, list[str]] = {}
+    try:
+        quantity = int(quantity)
+    except (TypeError, ValueError):
+        quantity = 0
+    limit = version.definition.get("max_quantity", 1)
+    if not 1 <= quantity <= limit:
+        errors["quantity"] = [f"Order between 1 and {limit}."]
+    stored: dict[str, Any] = {}
+    display: dict[str, str] = {}
+    if variables is not None and not isinstance(variables, dict):
+        errors["variables"] = ["Send the answers as an object: question name -> answer."]
+    else:
+        try:
+            stored, display = variables_validate(definition=version.definition, values=variables, files=files)
+        except ValidationError as error:
+            errors |= {f"variables.{name}": messages for name, messages in error.message_dict.items()}
+    if errors:
+        raise ValidationError(errors)
+    return item, version, quantity, stored, display
+
+
+@transaction.atomic
+def request_create(*, by: User, items: list[dict[str, Any]]) -> Request:
+    """Order one or more catalog items for oneself: a REQ with one RITM per line, each then sent for approval (by
+    its item's policy) or straight to fulfilment.
+
+    Each line is {"catalog_item", "quantity", "variables", optional "files"}. Any bad line refuses the whole order
+    with errors keyed `items[<index>].<field>` (`items[0].variables.ram`); nothing is created.
+    Effects: REQ and RITMs journaled and SLA-evaluated, approvals requested or tasks created, the requester told.
+    """
+    if not isinstance(items, list) or not items:
+        raise ValidationError({"items": ["Order at least one item."]})
+    if len(items) > MAX_ITEMS_PER_REQUEST:
+        raise ValidationError({"items": [f"At most {MAX_ITEMS_PER_REQUEST} items per request."]})
+    lines, errors = [], {}
+    for index, line in enumerate(items):
+        if not isinstance(line, dict):
+            errors[f"items[{index}]"] = ["Each item is an object with catalog_item, quantity and variables."]
+            continue
+        try:
+            checked = order_line_validate(
+                user=by,
+                catalog_item=line.get("catalog_item"),
+                quantity=line.get("quantity", 1),
+                variables=line.get("variables") or {},
+                files=line.get("files"),
+            )
+            lines.append((*checked, line.get("files") or {}))
+        except ValidationError as error:
+            errors |= {f"items[{index}].{field}": messages for field, messages in error.message_dict.items()}
+    if errors:
+        raise ValidationError(errors)
+    first = lines[0][0]
+    title = first.name if len(lines) == 1 else f"{first.name} and {len(lines) - 1} more"
+    request = Request(short_description=title[:160], caller=by, opened_by=by, service=first.service)
+    _create_ticket(request, by)
+    created = []
+    for item, version, quantity, stored, display, files in lines:
+        definition = version.definition
+        ritm = RequestedItem(
+            request=request,
+            catalog_item=item,
+            item_version=version,
+            quantity=quantity,
+            variables=stored,
+            variable_display=display,
+            short_description=(f"{quantity} x {item.name}" if quantity > 1 else item.name)[:160],
+            description=item.short_description,
+            caller=by,
+            opened_by=by,
+            service_id=definition.get("service"),
+            assignment_group_id=definition.get("fulfilment_group"),
+        )
+        _create_ticket(ritm, by)
+        for upload in files.values():
+            attachment_add(ticket=ritm, by=by, uploaded=upload, public=True)
+        created.append(ritm)
+    for ritm in created:
+        _route(ritm)
+    _notify(
+        ticket=request,
+        event="request.submitted",
+        subject=f"We have received your request: {request.short_description}",
+        body=f"Your request {request.number} has been received: "
+        + ", ".join(f"{r.number} {r.short_description}" for r in created)
+        + ".",
+        key=request.number,
+    )
+    return request
+
+
+def _route(ritm: RequestedItem) -> None:
+    """Send a submitted item to its approvers, or approve it and start fulfilment when its policy asks none."""
+    policy_id = ritm.item_version.definition.get("approval_policy")
+    policy = ApprovalPolicy.objects.filter(pk=policy_id, active=True).first() if policy_id else None
+    if policy is None:
+        _transition(ritm, "approve", None, body="No approval needed.")
+        _start_fulfilment(ritm)
+        return
+    _transition(ritm, "request_approval", None, body=f"Approval policy: {policy}.")
+    approvals_request(ticket=ritm, policy=policy)
+
+
+# --- reactions to the approval policy (registered with the kernel in RequestsAppConfig.ready) --------------------
+
+
+def requested_item_on_approved(*, ticket_id: int, by: User) -> None:
+    """The policy is met: the item is approved and its fulfilment starts."""
+    ritm = RequestedItem.objects.select_for_update().get(pk=ticket_id)
+    if ritm.state != R.AWAITING_APPROVAL:
+        return
+    _transition(ritm, "approve", None, actor=by)
+    _start_fulfilment(ritm, actor=by)
+
+
+def requested_item_on_rejected(*, ticket_id: int, by: User, comment: str = "") -> None:
+    """An approver rejected: the item is rejected, pending approvals withdrawn, and the requester told why."""
+    ritm = RequestedItem.objects.select_for_update().get(pk=ticket_id)
+    if ritm.state != R.AWAITING_APPROVAL:
+        return
+    _transition(ritm, "reject", None, actor=by, body=comment, reason=comment)
+    approvals_withdraw(ticket=ritm, by=by)
+    journal_add(
+        ticket=ritm, actor=by, kind=JournalKind.COMMENT, body=f"Your request was not approved. Reason: {comment}"
+    )
+    _notify(
+        ticket=ritm,
+        event="request.rejected",
+        subject=f"Not approved: {ritm.short_description}",
+        body=f"{ritm.number} was not approved by {by.get_full_name() or by.get_username()}.\n\nReason: {comment}",
+        key=ritm.number,
+    )
+    _request_settle(ritm.request_id)
+
+
+# --- fulfilment -----------------------------------------------------------------------------------------------
+
+
+def _start_fulfilment(ritm: RequestedItem, actor: User | None = None) -> None:
+    _transition(ritm, "start_fulfilment", None, actor=actor)
+    templates = ritm.item_version.definition.get("tasks") or [
+        {"order": 1, "short_description": f"Fulfil: {ritm.short_description}", "instructions": "", "team": None}
+    ]
+    parallel = ritm.item_version.definition.get("tasks_in_parallel", False)
+    for template in templates if parallel else templates[:1]:
+        _task_create(ritm, template)
+
+
+def _task_create(ritm: RequestedItem, template: dict) -> FulfilmentTask:
+    team_id = template.get("team") or ritm.item_version.definition.get("fulfilment_group")
+    task = FulfilmentTask(
+        requested_item=ritm,
+        position=template["order"],
+        short_description=template["short_description"][:160],
+        instructions=template.get("instructions", ""),
+        description=template.get("instructions", ""),
+        caller_id=ritm.caller_id,
+        service_id=ritm.service_id,
+        assignment_group=Team.objects.filter(pk=team_id, active=True).first() if team_id else None,
+    )
+    _create_ticket(task, None)
+    return task
+
+
+def _after_task_closed(task: FulfilmentTask, by: User) -> None:
+    """Start the next task of an ordered template, or settle the item once no task is open."""
+    ritm = RequestedItem.objects.select_for_update().get(pk=task.requested_item_id)
+    if ritm.state != R.IN_FULFILMENT:
+        return
+    open_tasks = list(ritm.tasks.select_for_update().filter(state__in=OPEN_TASK_STATES))
+    if task.state == FulfilmentTaskState.CLOSED_INCOMPLETE:
+        for other in open_tasks:
+            _transition(other, "skip", None, actor=by, close_notes=f"Skipped: {task.number} closed incomplete.")
+        _transition(ritm, "close_incomplete", None, actor=by, body=task.close_notes, close_notes=task.close_notes)
+        journal_add(
+            ticket=ritm,
+            actor=by,
+            kind=JournalKind.COMMENT,
+            body=f"We could not complete your request: {task.close_notes}",
+        )
+        _request_settle(ritm.request_id)
+        return
+    if open_tasks:
+        return
+    templates = ritm.item_version.definition.get("tasks") or []
+    if not ritm.item_version.definition.get("tasks_in_parallel"):
+        done = set(ritm.tasks.values_list("position", flat=True))
+        following = [t for t in templates if t["order"] not in done]
+        if following:
+            _task_create(ritm, following[0])
+            return
+    _transition(ritm, "fulfil", None, actor=by)
+    journal_add(ticket=ritm, actor=by, kind=JournalKind.COMMENT, body="Your request has been fulfilled.")
+    _notify(
+        ticket=ritm,
+        event="request.fulfilled",
+        subject=f"Delivered: {ritm.short_description}",
+        body=f"{ritm.number} has been fulfilled. Please tell us how we did.",
+        key=ritm.number,
+    )
+    _request_settle(ritm.request_id)
+
+
+def _request_settle(request_id: int) -> None:
+    """Close the request once every item is delivered or ended (canceled when none was delivered)."""
+    request = Request.objects.select_for_update().get(pk=request_id)
+    if request.state != RequestState.OPEN:
+        return
+    states = list(request.items.values_list("state", flat=True))
+    if any(s not in (*FINAL_REQUESTED_ITEM_STATES, R.FULFILLED) for s in states):
+        return
+    delivered = any(s in (R.FULFILLED, R.CLOSED) for s in states)
+    _transition(request, "close" if delivered else "cancel", None)
+
+
+def _task_close(task: FulfilmentTask, name: str, by: User, close_notes: str, required: bool) -> FulfilmentTask:
+    transition_ensure_allowed(user=by, transition=getattr(task, name))
+    notes = (close_notes or "").strip()
+    if required and not notes:
+        raise ValidationError({"close_notes": "Say why the task could not be completed."})
+    _transition(task, name, by, body=notes, close_notes=notes)
+    _after_task_closed(task, by)
+    return task
+
+
+@transaction.atomic
+def fulfilment_task_start(*, task: FulfilmentTask, by: User) -> FulfilmentTask:
+    """Open -> Work in Progress."""
+    _transition(task, "start", by)
+    return task
+
+
+@transaction.atomic
+def fulfilment_task_close_complete(*, task: FulfilmentTask, by: User, close_notes: str = "") -> FulfilmentTask:
+    """Done; the next task of an ordered item starts, or the item is fulfilled when none is left open."""
+    return _task_close(task, "close_complete", by, close_notes, required=False)
+
+
+@transaction.atomic
+def fulfilment_task_close_incomplete(*, task: FulfilmentTask, by: User, close_notes: str) -> FulfilmentTask:
+    """Could not be done (notes required): the other open tasks are skipped and the item closes incomplete."""
+    return _task_close(task, "close_incomplete", by, close_notes, required=True)
+
+
+@transaction.atomic
+def fulfilment_task_skip(*, task: FulfilmentTask, by: User, close_notes: str = "") -> FulfilmentTask:
+    """Not needed; counts as done for the item."""
+    return _task_close(task, "skip", by, close_notes, required=False)
+
+
+@transaction.atomic
+def fulfilment_task_comment(
+    *, task: FulfilmentTask, by: User, body: str, kind: str = JournalKind.WORK_NOTE
+) -> JournalEntry:
+    """Add a comment or work note to a task (agents only)."""
+    body = _body(body, kind)
+    ensure_agent(by, "write on fulfilment tasks")
+    if not task.active:
+        raise ValidationError({"body": f"A {task.get_state_display()} task takes no more comments."})
+    return journal_add(ticket=task, actor=by, kind=kind, body=body)
+
+
+# --- the requester and the agents on an item ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def requested_item_cancel(*, item: RequestedItem, by: User, reason: str = "") -> RequestedItem:
+    """Withdraw (the requester, until fulfilment starts) or cancel (an agent): approvals withdrawn, open tasks
+    skipped, the request closed when nothing else is open."""
+    transition_ensure_allowed(user=by, transition=item.cancel)
+    reason = (reason or "").strip()
+    label = "Withdrawn by the requester" if item.caller_id == by.pk else f"Canceled by {by.get_username()}"
+    _transition(item, "cancel", by, body=f"{label}. {reason}".strip())
+    approvals_withdraw(ticket=item, by=by)
+    for task in item.tasks.select_for_update().filter(state__in=OPEN_TASK_STATES):
+        _transition(task, "skip", None, actor=by, close_notes=f"{item.number} was canceled.")
+    _request_settle(item.request_id)
+    return item
+
+
+@transaction.atomic
+def requested_item_close(*, item: RequestedItem, by: User) -> RequestedItem:
+    """Fulfilled -> Closed: the requester confirms delivery (or an agent closes it)."""
+    _transition(item, "close", by)
+    return item
+
+
+def _body(body: str, kind: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": "This field may not be blank."})
+    if len(body) > TEXT_LIMIT:
+        raise ValidationError({"body": f"At most {TEXT_LIMIT} characters."})
+    if kind not in (JournalKind.COMMENT, JournalKind.WORK_NOTE):
+        raise ValidationError({"kind": "Must be 'comment' or 'work_note'."})
+    return body
+
+
+@transaction.atomic
+def requested_item_comment(
+    *, item: RequestedItem, by: User, body: str, kind: str = JournalKind.COMMENT
+) -> JournalEntry:
+    """A public comment (requester or agent) or a work note (agents); the other side is told of comments."""
+    body = _body(body, kind)
+    agent = is_agent(by)
+    if kind == JournalKind.WORK_NOTE and not agent:
+        raise PermissionDenied("Only agents can write work notes.")
+    if not agent and item.caller_id != by.pk:
+        raise PermissionDenied("You may not comment on this request.")
+    if not item.active:
+        raise ValidationError({"body": f"A {item.get_state_display()} request takes no more comments."})
+    entry = journal_add(ticket=item, actor=by, kind=kind, body=body)
+    if kind == JournalKind.COMMENT and item.caller_id != by.pk:
+        _notify(
+            ticket=item,
+            event="request.commented",
+            subject=f"New comment: {item.short_description}",
+            body=f"{by} wrote:\n\n{body}",
+            key=f"{item.number}:{entry.pk}",
+        )
+    return entry
+
+
+@transaction.atomic
+def request_comment(*, request: Request, by: User, body: str, kind: str = JournalKind.WORK_NOTE) -> JournalEntry:
+    """A comment or work note on the request itself (agents only; requesters write on their items)."""
+    body = _body(body, kind)
+    ensure_agent(by, "write on requests")
+    if not request.active:
+        raise ValidationError({"body": f"A {request.get_state_display()} request takes no more comments."})
+    return journal_add(ticket=request, actor=by, kind=kind, body=body)
+
+
+# --- satisfaction ---------------------------------------------------------------------------------------------
+
+RATEABLE_KINDS = (TicketKind.INCIDENT, TicketKind.REQUESTED_ITEM)
+
+
+@transaction.atomic
+def ticket_rate(*, ticket: Ticket, by: User, score: Any, comment: str = "") -> SatisfactionRating:
+    """The caller rates their resolved incident or delivered item once: 1 to 5 and an optional comment."""
+    if ticket.caller_id != by.pk:
+        raise PermissionDenied("Only the caller can rate this ticket.")
+    errors = {}
+    try:
+        score = int(score)
+    except (TypeError, ValueError):
+        score = 0
+    if not 1 <= score <= 5:
+        errors["score"] = ["Give a score from 1 to 5."]
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        errors["comment"] = ["At most 2000 characters."]
+    resolved = ticket.state_category in (StateCategory.RESOLVED, StateCategory.CLOSED)
+    if ticket.kind == TicketKind.REQUESTED_ITEM:
+        resolved = RequestedItem.objects.filter(pk=ticket.pk, close_code=RequestedItemCloseCode.FULFILLED).exists()
+    if ticket.kind not in RATEABLE_KINDS or not resolved:
+        errors["ticket"] = ["Only a resolved incident or a delivered request can be rated."]
+    elif SatisfactionRating.objects.filter(ticket=ticket).exists():
+        errors["ticket"] = ["You have already rated this."]
+    if errors:
+        raise ValidationError(errors)
+    rating = SatisfactionRating.objects.create(ticket=ticket, rated_by=by, score=score, comment=comment)
+    journal_add(
+        ticket=ticket,
+        actor=by,
+        kind=JournalKind.WORK_NOTE,
+        body=f"Rated {score}/5" + (f": {comment}" if comment else "."),
+    )
+    return rating

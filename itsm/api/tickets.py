@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,11 +18,12 @@ from rest_framework.response import Response
 from catalog.models import ConfigurationItem, Service
 from itsm.api.fields import NameOrIdRelatedField, UsernameField
 from itsm.api.pagination import IdCursorPagination
+from itsm.api.serializers import AttachmentSerializer, AttachmentUploadSerializer
 from itsm.enums import Impact, JournalKind, Priority, StateCategory, Urgency
 from itsm.models import JournalEntry, Team
 from itsm.rules import is_agent
-from itsm.selectors import journal_visible_to
-from itsm.services import transition_ensure_allowed
+from itsm.selectors import attachment_list_visible_to, journal_visible_to
+from itsm.services import attachment_add, transition_ensure_allowed
 from slas.api.serializers import SLAClockSerializer
 
 TEXT_LIMIT = 20000
@@ -148,7 +150,8 @@ class TicketViewSet(
 
     A practice declares `transitions_table` (name -> input serializer, service, argument mapper), `record_argument`
     (the services' keyword for the record), `comment_service` (its comment/work-note service, as a staticmethod) and
-    one `@action` per transition calling `_run`; the `transitions/` and `journal/` actions come from here.
+    one `@action` per transition calling `_run`; the `transitions/`, `journal/` and `attachments/` actions come from
+    here.
     """
 
     permission_classes = [AgentsOnlyElseNotFound]
@@ -193,3 +196,35 @@ class TicketViewSet(
             return Response(JournalEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
         page = self.paginate_queryset(journal_visible_to(ticket=record, user=request.user))
         return self.get_paginated_response(JournalEntrySerializer(page, many=True).data)
+
+    @extend_schema(methods=["GET"], responses=AttachmentSerializer(many=True), summary="Attachments")
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: AttachmentSerializer},
+        summary="Upload an attachment",
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser, FormParser],
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def attachments(self, request: Request, number: str) -> Response:
+        record = self.get_object()
+        context = self.get_serializer_context()
+        if request.method == "POST":
+            data = AttachmentUploadSerializer(data=request.data, context=context)
+            data.is_valid(raise_exception=True)
+            if not data.validated_data["public"] and not is_agent(request.user):
+                raise serializers.ValidationError({"public": "Only agents can attach files to work notes."})
+            attachment = attachment_add(
+                ticket=record,
+                by=request.user,
+                uploaded=data.validated_data["file"],
+                public=data.validated_data["public"],
+            )
+            return Response(AttachmentSerializer(attachment, context=context).data, status=status.HTTP_201_CREATED)
+        attachments = attachment_list_visible_to(user=request.user, ticket=record).order_by("id")
+        return Response(AttachmentSerializer(attachments, many=True, context=context).data)

@@ -28,6 +28,7 @@ from itsm.services import (
     journal_field_changes,
     journal_transition,
     outbox_enqueue,
+    ticket_field_errors,
     ticket_next_number,
     transition_ensure_allowed,
 )
@@ -54,21 +55,7 @@ UPDATABLE_FIELDS = (
 
 def _validate(incident: Incident) -> None:
     """Cross-field rules every write must keep; raises ValidationError naming the field."""
-    errors: dict[str, str] = {}
-    if not incident.short_description or not incident.short_description.strip():
-        errors["short_description"] = "This field may not be blank."
-    if incident.impact not in Impact.values:
-        errors["impact"] = "Impact must be 1, 2 or 3."
-    if incident.urgency not in Urgency.values:
-        errors["urgency"] = "Urgency must be 1, 2 or 3."
-    if incident.assigned_to is not None:
-        if not is_agent(incident.assigned_to):
-            errors["assigned_to"] = "Only agents can be assigned incidents."
-        elif (
-            incident.assignment_group is not None
-            and not incident.assignment_group.members.filter(pk=incident.assigned_to.pk).exists()
-        ):
-            errors["assigned_to"] = f"{incident.assigned_to} is not a member of {incident.assignment_group}."
+    errors = ticket_field_errors(incident, assignable="incidents")
     if incident.parent is not None:
         ancestor, seen = incident.parent, set()
         while ancestor is not None and ancestor.pk not in seen:

@@ -17,7 +17,7 @@ from django.db.models import F, Model, Q
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
 
-from itsm.enums import NUMBER_PREFIXES, JournalKind, OutboxStatus
+from itsm.enums import NUMBER_PREFIXES, Impact, JournalKind, OutboxStatus, Urgency
 from itsm.models import JournalEntry, NumberSequence, OutboxMessage, Ticket
 from itsm.rules import is_agent
 
@@ -42,6 +42,28 @@ def ensure_agent(by: User | None, what: str) -> None:
     """PermissionDenied unless `by` is an agent; `None` is the system (timers, sweeps), which may do anything."""
     if by is not None and not is_agent(by):
         raise PermissionDenied(f"Only agents can {what}.")
+
+
+def ticket_field_errors(ticket: Ticket, *, assignable: str) -> dict[str, str]:
+    """The field rules every ticket practice keeps, by field name: a short description, impact and urgency in 1-3
+    (for tickets that carry them), an assignee who is an agent and a member of the assignment group. `assignable`
+    names what is assigned in the message ("incidents"). Practices add their own rules to the returned dict."""
+    errors: dict[str, str] = {}
+    if not ticket.short_description or not ticket.short_description.strip():
+        errors["short_description"] = "This field may not be blank."
+    if ticket.impact not in Impact.values:
+        errors["impact"] = "Impact must be 1, 2 or 3."
+    if ticket.urgency not in Urgency.values:
+        errors["urgency"] = "Urgency must be 1, 2 or 3."
+    if ticket.assigned_to is not None:
+        if not is_agent(ticket.assigned_to):
+            errors["assigned_to"] = f"Only agents can be assigned {assignable}."
+        elif (
+            ticket.assignment_group is not None
+            and not ticket.assignment_group.members.filter(pk=ticket.assigned_to.pk).exists()
+        ):
+            errors["assigned_to"] = f"{ticket.assigned_to} is not a member of {ticket.assignment_group}."
+    return errors
 
 
 def transition_ensure_allowed(*, user: User, transition: Callable[..., Any]) -> None:

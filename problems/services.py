@@ -21,7 +21,6 @@ from incidents.models import CloseCode, Incident
 from incidents.services import incident_resolve, incident_update
 from itsm.enums import Impact, JournalKind, TicketKind, Urgency
 from itsm.models import JournalEntry, Team, Ticket
-from itsm.rules import is_agent
 from itsm.selectors import priority_for
 from itsm.services import (
     ensure_agent,
@@ -29,6 +28,7 @@ from itsm.services import (
     journal_field_changes,
     journal_transition,
     outbox_enqueue,
+    ticket_field_errors,
     ticket_next_number,
     transition_ensure_allowed,
 )
@@ -65,21 +65,7 @@ _ARTICLE_SOURCES = {"short_description", "description", "service", "configuratio
 
 def _validate(ticket: Ticket) -> None:
     """Cross-field rules every write must keep; raises ValidationError naming the field."""
-    errors: dict[str, str] = {}
-    if not ticket.short_description or not ticket.short_description.strip():
-        errors["short_description"] = "This field may not be blank."
-    if ticket.impact not in Impact.values:
-        errors["impact"] = "Impact must be 1, 2 or 3."
-    if ticket.urgency not in Urgency.values:
-        errors["urgency"] = "Urgency must be 1, 2 or 3."
-    if ticket.assigned_to is not None:
-        if not is_agent(ticket.assigned_to):
-            errors["assigned_to"] = "Only agents can be assigned problems and problem tasks."
-        elif (
-            ticket.assignment_group is not None
-            and not ticket.assignment_group.members.filter(pk=ticket.assigned_to.pk).exists()
-        ):
-            errors["assigned_to"] = f"{ticket.assigned_to} is not a member of {ticket.assignment_group}."
+    errors = ticket_field_errors(ticket, assignable="problems and problem tasks")
     if errors:
         raise ValidationError(errors)
 

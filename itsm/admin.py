@@ -249,7 +249,7 @@ class AttachmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("created_at", "event", "to_email", "subject", "status", "attempts", "sent_at")
+    list_display = ("created_at", "event", "to_email", "subject", "status", "attempts", "next_attempt_at", "sent_at")
     list_filter = ("status", "event")
     search_fields = ("to_email", "subject", "ticket__number", "dedupe_key")
     list_select_related = ("ticket", "recipient")

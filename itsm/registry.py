@@ -38,6 +38,47 @@ def approval_practice(kind: str) -> ApprovalPractice | None:
     return _APPROVAL_PRACTICES.get(kind)
 
 
+# --- channels: how notifications are written and sent, and who hears of ticket events ---------------------------
+
+
+@dataclass(frozen=True)
+class NotificationChannel:
+    """The app that turns outbox rows into mail (registered by the `mail` app; the kernel falls back to plain text).
+
+    `compose(event=, ticket=, recipient=, subject=, body=)` returns the row's final `subject`, `body` and `html_body`,
+    or None when the recipient does not want this event. `send(message)` sends one row or raises.
+    """
+
+    compose: Callable[..., dict[str, str] | None]
+    send: Callable[[Any], None]
+
+
+_CHANNEL: list[NotificationChannel] = []
+_EVENT_LISTENERS: list[Callable[..., None]] = []
+
+
+def notification_channel_register(channel: NotificationChannel) -> None:
+    """Register (or replace) the notification channel."""
+    _CHANNEL[:] = [channel]
+
+
+def notification_channel() -> NotificationChannel | None:
+    """The registered notification channel, if any."""
+    return _CHANNEL[0] if _CHANNEL else None
+
+
+def event_listener_register(listener: Callable[..., None]) -> None:
+    """Call `listener(event=, ticket=, key=, data=)` for every ticket event, inside the transaction that caused it."""
+    if listener not in _EVENT_LISTENERS:
+        _EVENT_LISTENERS.append(listener)
+
+
+def events_emit(*, event: str, ticket: Any, key: str, data: dict[str, Any]) -> None:
+    """Tell every listener of one event (webhooks, notifications); `key` makes the event unique for idempotency."""
+    for listener in _EVENT_LISTENERS:
+        listener(event=event, ticket=ticket, key=key, data=data)
+
+
 # Who a person's manager is lives outside the kernel (the requests app keeps it); the "requester's manager"
 # approver source asks through this lookup and falls back to the managers of the requester's teams.
 _MANAGER_LOOKUPS: list[Callable[[int], Iterable[Any]]] = []

@@ -8,6 +8,7 @@ from catalog.api.views import CatalogItemViewSet, ConfigurationItemViewSet, Serv
 from changes.api.views import ChangeTemplateViewSet, ChangeViewSet, RiskQuestionViewSet
 from incidents.api.views import CloseCodeViewSet, HoldReasonViewSet, IncidentViewSet
 from itsm.api.views import ApprovalViewSet, AttachmentViewSet, TeamViewSet, TokenView
+from mail.api.views import NotificationPreferenceView
 from problems.api.views import KnowledgeArticleViewSet, ProblemTaskViewSet, ProblemViewSet
 from requests_app.api.views import FulfilmentTaskViewSet, RequestedItemViewSet, RequestViewSet
 from slas.api.views import ScheduleViewSet, SLADefinitionViewSet, SLAReportViewSet
@@ -37,6 +38,7 @@ router.register("fulfilment-tasks", FulfilmentTaskViewSet, basename="fulfilment-
 
 urlpatterns = [
     path("v1/auth/token/", TokenView.as_view(), name="api-token"),
+    path("v1/notification-preferences/", NotificationPreferenceView.as_view(), name="api-notification-preferences"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "problems",
     "changes",
     "requests_app",
+    "mail",
     "demo",
 ]
 
@@ -221,6 +222,9 @@ ITSM_INCIDENT_AUTO_CLOSE_DAYS = env.int("ITSM_INCIDENT_AUTO_CLOSE_DAYS", default
 ITSM_AUTO_CLOSE_SWEEP_SECONDS = env.int("ITSM_AUTO_CLOSE_SWEEP_SECONDS", default=3600)
 ITSM_OUTBOX_SWEEP_SECONDS = env.int("ITSM_OUTBOX_SWEEP_SECONDS", default=60)
 ITSM_SLA_SWEEP_SECONDS = env.int("ITSM_SLA_SWEEP_SECONDS", default=15)
+ITSM_MAIL_POLL_SECONDS = env.int("ITSM_MAIL_POLL_SECONDS", default=60)
+# The domain of our Message-IDs (default: that of DEFAULT_FROM_EMAIL).
+ITSM_MAIL_DOMAIN = env.str("ITSM_MAIL_DOMAIN", default="")
 CELERY_BEAT_SCHEDULE = {
     "incidents-auto-close": {
         "task": "incidents.auto_close",
@@ -229,6 +233,11 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-flush": {
         "task": "itsm.outbox_flush",
         "schedule": ITSM_OUTBOX_SWEEP_SECONDS,
+    },
+    "mail-poll": {
+        "task": "mail.poll",
+        "schedule": ITSM_MAIL_POLL_SECONDS,
+        "options": {"expires": ITSM_MAIL_POLL_SECONDS},
     },
     "sla-sweep": {
         "task": "slas.sweep",

@@ -1,0 +1,246 @@
+"""Outgoing notification mail: templates rendered per recipient, preferences, and headers that thread and never
+carry a user's newline."""
+
+from __future__ import annotations
+
+import logging
+import re
+from email.utils import formataddr
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
+from django.template import Context, Engine
+from django.utils.crypto import salted_hmac
+
+from itsm.models import OutboxMessage, Ticket
+from itsm.rules import is_agent
+from mail.events import DEFAULT_OFF, event_label
+
+logger = logging.getLogger(__name__)
+
+_TEXT = Engine(autoescape=False)
+_HTML = Engine(autoescape=True)
+DEFAULT_SUBJECT = "{{ subject }}"
+DEFAULT_TEXT = "{{ message }}"
+DEFAULT_HTML = (
+    '<div style="font-family:sans-serif">{{ message|linebreaksbr }}</div>'
+    '<p style="color:#666;font-size:small"><a href="{{ ticket.url }}">{{ ticket.number }}</a> '
+    "{{ ticket.short_description }}</p>"
+)
+
+
+def _template(event: str):
+    from mail.models import NotificationTemplate
+
+    return NotificationTemplate.objects.filter(event=event, active=True).first()
+
+
+def notification_wanted(*, user: User, event: str) -> bool:
+    """Whether the user receives this event: their own choice, else the event's default."""
+    from mail.models import NotificationPreference
+
+    choice = NotificationPreference.objects.filter(user=user, event=event).values_list("enabled", flat=True).first()
+    return choice if choice is not None else event not in DEFAULT_OFF
+
+
+# --- headers ----------------------------------------------------------------------------------------------------
+
+
+def header_clean(value: Any) -> str:
+    """A header value with every line break and control character gone (header injection is impossible)."""
+    return "".join(ch for ch in " ".join(str(value).split()) if ch.isprintable())
+
+
+def mail_domain() -> str:
+    return getattr(settings, "ITSM_MAIL_DOMAIN", "") or settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ")
+
+
+def _sign(kind: str, pk: int) -> str:
+    return salted_hmac("itsm.mail.message-id", f"{kind}{pk}").hexdigest()[:12]
+
+
+def our_message_id(kind: str, pk: int) -> str:
+    """A Message-ID we recognise on the way back: `m` for one outbox row, `t` for a ticket's thread."""
+    return f"<itsm.{kind}{pk}.{_sign(kind, pk)}@{mail_domain()}>"
+
+
+_OURS = re.compile(r"<itsm\.([mt])(\d+)\.([0-9a-f]{12})@[^>\s]+>")
+
+
+def parse_our_ids(text: str) -> list[tuple[str, int]]:
+    """Our Message-IDs (kind, id) found in a header value, with a valid signature, in order."""
+    return [(kind, int(pk)) for kind, pk, sig in _OURS.findall(text or "") if sig == _sign(kind, int(pk))]
+
+
+def _thread_headers(ticket_id: int) -> dict[str, str]:
+    """In-Reply-To and References: the mail that opened the ticket (if it came by mail) and the ticket's thread."""
+    from mail.models import InboundMessage, InboundStatus
+
+    root = our_message_id("t", ticket_id)
+    origin = (
+        InboundMessage.objects.filter(ticket_id=ticket_id, status=InboundStatus.CREATED)
+        .exclude(message_id="")
+        .values_list("message_id", flat=True)
+        .first()
+    )
+    origin = header_clean(origin) if origin else ""
+    return {"In-Reply-To": origin or root, "References": f"{origin} {root}".strip()}
+
+
+def _reply_to(ticket_id: int | None) -> list[str]:
+    from mail.models import InboundMessage, Mailbox
+
+    address = None
+    if ticket_id:
+        address = (
+            InboundMessage.objects.filter(ticket_id=ticket_id, mailbox__active=True)
+            .values_list("mailbox__address", flat=True)
+            .first()
+        )
+    address = address or Mailbox.objects.filter(active=True).values_list("address", flat=True).first()
+    return [header_clean(address)] if address else []
+
+
+def mail_send(message: OutboxMessage) -> None:
+    """Send one outbox row as multipart mail with our Message-ID, threading and Auto-Submitted; raises on failure."""
+    address = header_clean(message.to_email)
+    try:
+        validate_email(address)
+    except ValidationError as exc:
+        raise ValueError(f"Not a valid recipient address: {address!r}") from exc
+    name = header_clean(message.recipient.get_full_name()) if message.recipient else ""
+    subject = header_clean(message.subject)
+    headers = {
+        "Message-ID": our_message_id("m", message.pk),
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+        "X-ITSM-Event": header_clean(message.event),
+    }
+    if message.ticket_id:
+        number = header_clean(message.ticket.number)
+        if f"[{number}]" not in subject:
+            subject = f"[{number}] {subject}"
+        headers |= _thread_headers(message.ticket_id) | {"X-ITSM-Ticket": number}
+    mail = EmailMultiAlternatives(
+        subject=subject[:998],
+        body=message.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[formataddr((name, address)) if name else address],
+        headers=headers,
+        reply_to=_reply_to(message.ticket_id),
+    )
+    if message.html_body:
+        mail.attach_alternative(message.html_body, "text/html")
+    mail.send()
+
+
+# --- composing ---------------------------------------------------------------------------------------------------
+
+
+def _person(user: User | None) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+def ticket_context(ticket: Ticket | None, *, agent: bool) -> dict[str, Any]:
+    """The ticket as templates see it: public fields for end users, the desk's fields as well for agents."""
+    if ticket is None:
+        return {}
+    state = ticket.get_state_display() if hasattr(ticket, "get_state_display") else ticket.get_state_category_display()
+    public = {
+        "number": ticket.number,
+        "kind": ticket.get_kind_display(),
+        "short_description": ticket.short_description,
+        "description": ticket.description,
+        "state": state,
+        "priority": ticket.get_priority_display(),
+        "opened_at": ticket.opened_at,
+        "url": f"{settings.ITSM_SITE_URL}/portal/incidents/{ticket.number}/"
+        if ticket.kind == "incident"
+        else settings.ITSM_SITE_URL + "/portal/",
+    }
+    if not agent:
+        return public
+    return public | {
+        "impact": ticket.get_impact_display(),
+        "urgency": ticket.get_urgency_display(),
+        "caller": _person(ticket.caller),
+        "assignment_group": str(ticket.assignment_group or ""),
+        "assigned_to": _person(ticket.assigned_to),
+        "url": f"{settings.ITSM_SITE_URL}/workspace/incidents/{ticket.number}/"
+        if ticket.kind == "incident"
+        else f"{settings.ITSM_SITE_URL}/admin/",
+    }
+
+
+def notification_compose(
+    *, event: str, ticket: Ticket | None, recipient: User, subject: str, body: str
+) -> dict[str, str] | None:
+    """Render the event's template for one recipient (None when they opted out); a broken template falls back to
+    the practice's own text, so a notification never breaks the change that caused it."""
+    if not notification_wanted(user=recipient, event=event):
+        return None
+    context = {
+        "event": event,
+        "event_label": event_label(event),
+        "subject": subject,
+        "message": body,
+        "recipient": {"name": _person(recipient), "username": recipient.get_username()},
+        "ticket": ticket_context(ticket, agent=is_agent(recipient)),
+        "site_url": settings.ITSM_SITE_URL,
+    }
+    template = _template(event)
+    sources = (
+        (template.subject, template.text_body, template.html_body)
+        if template
+        else (DEFAULT_SUBJECT, DEFAULT_TEXT, DEFAULT_HTML)
+    )
+    try:
+        rendered = _render(sources, context)
+    except Exception:
+        logger.exception("notification template for %s failed; sending the default", event)
+        rendered = _render((DEFAULT_SUBJECT, DEFAULT_TEXT, DEFAULT_HTML), context)
+    return {"subject": header_clean(rendered[0]), "body": rendered[1], "html_body": rendered[2]}
+
+
+def _render(sources: tuple[str, str, str], context: dict[str, Any]) -> tuple[str, str, str]:
+    subject, text, html = sources
+    return (
+        _TEXT.from_string(subject).render(Context(context, autoescape=False)),
+        _TEXT.from_string(text).render(Context(context, autoescape=False)),
+        _HTML.from_string(html).render(Context(context)) if html else "",
+    )
+
+
+def on_ticket_event(*, event: str, ticket: Ticket, key: str, data: dict[str, Any]) -> None:
+    """Notifications the practices do not send themselves: state changes to the caller (opt-in) and the caller's
+    comments to the assignee."""
+    from itsm.services import outbox_enqueue
+
+    actor = data.get("actor")
+    if event == "ticket.state_changed" and ticket.caller.get_username() != actor:
+        outbox_enqueue(
+            event="ticket.state_changed",
+            ticket=ticket,
+            recipient=ticket.caller,
+            subject=f"[{ticket.number}] Now {data.get('to_state', '').replace('_', ' ')}: {ticket.short_description}",
+            body=f"{ticket.number} moved from {data.get('from_state')} to {data.get('to_state')}.",
+            key=key,
+        )
+    elif (
+        event == "ticket.commented"
+        and ticket.assigned_to_id
+        and actor == ticket.caller.get_username()
+        and ticket.assigned_to_id != ticket.caller_id
+    ):
+        outbox_enqueue(
+            event="ticket.caller_commented",
+            ticket=ticket,
+            recipient=ticket.assigned_to,
+            subject=f"[{ticket.number}] The caller commented: {ticket.short_description}",
+            body=f"{actor} wrote:\n\n{data.get('body', '')}",
+            key=key,
+        )

@@ -86,3 +86,62 @@ class ChangeCloseCode(models.TextChoices):
     SUCCESSFUL = "successful", _("Successful")
     SUCCESSFUL_WITH_ISSUES = "successful_with_issues", _("Successful with issues")
     UNSUCCESSFUL = "unsuccessful", _("Unsuccessful")
+
+
+# Changes whose work is still ahead or under way: they take part in conflict detection and the calendar.
+PLANNED_CHANGE_STATES = CANCELABLE_CHANGE_STATES
+
+
+class ChangeWindowKind(models.TextChoices):
+    """A blackout forbids changes in its time; a maintenance window is when its CIs may be changed."""
+
+    BLACKOUT = "blackout", _("Blackout")
+    MAINTENANCE = "maintenance", _("Maintenance")
+
+
+class ChangeWindowRecurrence(models.TextChoices):
+    """A window happens once (a date-time range) or every week on some weekdays."""
+
+    ONCE = "once", _("Once")
+    WEEKLY = "weekly", _("Weekly")
+
+
+class ChangeConflictKind(models.TextChoices):
+    """Why a change conflicts."""
+
+    SAME_CI = "same_ci", _("Another change on the same CI")
+    DEPENDENCY = "dependency", _("Another change on a dependent or depended-on CI")
+    BLACKOUT = "blackout", _("Inside a blackout window")
+    MAINTENANCE = "maintenance", _("Outside the CI's maintenance window")
+    ASSIGNEE = "assignee", _("Assignee booked on an overlapping change")
+
+
+class ChangeTaskState(models.TextChoices):
+    """The change task life cycle (like problem tasks)."""
+
+    NEW = "new", _("New")
+    ASSESS = "assess", _("Assess")
+    WORK_IN_PROGRESS = "work_in_progress", _("Work in Progress")
+    CLOSED = "closed", _("Closed")
+    CANCELED = "canceled", _("Canceled")
+
+
+# ServiceNow's change_task states: Open(1), Pending(-5), In Progress(2), Closed(3), Canceled(4); ours follow the
+# problem tasks' names and keep numbers of the same family.
+CHANGE_TASK_STATE_CODES = {
+    ChangeTaskState.NEW: 1,
+    ChangeTaskState.ASSESS: -5,
+    ChangeTaskState.WORK_IN_PROGRESS: 2,
+    ChangeTaskState.CLOSED: 3,
+    ChangeTaskState.CANCELED: 4,
+}
+
+CHANGE_TASK_STATE_CATEGORIES = {
+    ChangeTaskState.NEW: StateCategory.NEW,
+    ChangeTaskState.ASSESS: StateCategory.ACTIVE,
+    ChangeTaskState.WORK_IN_PROGRESS: StateCategory.ACTIVE,
+    ChangeTaskState.CLOSED: StateCategory.CLOSED,
+    ChangeTaskState.CANCELED: StateCategory.CANCELLED,
+}
+
+OPEN_CHANGE_TASK_STATES = (ChangeTaskState.NEW, ChangeTaskState.ASSESS, ChangeTaskState.WORK_IN_PROGRESS)

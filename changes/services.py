@@ -1,5 +1,5 @@
-"""Change use cases: create (also from a standard template), update, every transition, the risk questionnaire, and
-the reactions to the approval policy's decision.
+"""Change use cases: create (also from a standard template), update, every transition, the risk questionnaire, the
+reactions to the approval policy's decision, conflicts (stored, recomputed, overridden) and change tasks.
 
 Each runs in one transaction: permission check, transition, save, journal, SLA re-evaluation, and notifications
 through the outbox. Changes are agents' work: end users may run none of these.
@@ -12,13 +12,34 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django_fsm import TransitionNotAllowed
 
 from catalog.models import ConfigurationItem, Service
-from changes.enums import ChangeApproval, ChangeCloseCode, ChangeRisk, ChangeState, ChangeType
-from changes.models import Change, ChangeRiskAnswer, ChangeTemplate, RiskAnswerOption, RiskQuestion, RiskThreshold
-from itsm.enums import Impact, JournalKind, Urgency
+from changes.conflicts import Conflict
+from changes.enums import (
+    OPEN_CHANGE_TASK_STATES,
+    PLANNED_CHANGE_STATES,
+    ChangeApproval,
+    ChangeCloseCode,
+    ChangeRisk,
+    ChangeState,
+    ChangeType,
+)
+from changes.models import (
+    Change,
+    ChangeConflict,
+    ChangeRiskAnswer,
+    ChangeTask,
+    ChangeTemplate,
+    RiskAnswerOption,
+    RiskQuestion,
+    RiskThreshold,
+)
+from changes.rules import can_override_conflicts
+from changes.selectors import change_conflicts_find
+from itsm.enums import Impact, JournalKind, TicketKind, Urgency
 from itsm.models import JournalEntry, Team
 from itsm.rules import is_agent
 from itsm.selectors import priority_for
@@ -56,6 +77,18 @@ CHANGE_UPDATABLE_FIELDS = (
     "affected_services",
 )
 _M2M = ("affected_cis", "affected_services")
+# A change to one of these recomputes the change's conflicts (and those of the changes it conflicted with).
+_CONFLICT_FIELDS = frozenset(
+    {
+        "planned_start",
+        "planned_end",
+        "affected_cis",
+        "affected_services",
+        "configuration_item",
+        "service",
+        "assigned_to",
+    }
+)
 # Risk thresholds used when an admin has defined none: the lowest total score of each level.
 DEFAULT_RISK_THRESHOLDS = {ChangeRisk.VERY_HIGH: 15, ChangeRisk.HIGH: 10, ChangeRisk.MODERATE: 5, ChangeRisk.LOW: 0}
 
@@ -152,6 +185,9 @@ def change_update(*, change: Change, by: User, **changes: Any) -> Change:
         return change
     entries = journal_field_changes(ticket=change, actor=by, changes=[*diffs, *lines])
     sla_evaluate(ticket=change, at=entries[0].created_at)
+    touched = changed | {field for field, _old, _new in lines}
+    if touched & _CONFLICT_FIELDS:
+        change_conflicts_refresh(change=change)
     return change
 
 
@@ -202,6 +238,7 @@ def change_create(
     _created(change, by)
     change.affected_cis.set(affected_cis)
     change.affected_services.set(affected_services)
+    change_conflicts_refresh(change=change)
     return change
 
 
@@ -247,8 +284,13 @@ def change_create_from_template(
     )
     if template.configuration_item_id:
         change.affected_cis.set([template.configuration_item])
+    found = change_conflicts_refresh(change=change)
     if planned_start and planned_end:
-        change_schedule(change=change, by=by)
+        if found:
+            # Pre-approved is not conflict-free: it waits in New, the conflicts listed, for a fix or an override.
+            _note_unscheduled(change, by, found)
+        else:
+            change_schedule(change=change, by=by)
     return change
 
 
@@ -260,24 +302,27 @@ def _columns(change: Change) -> dict[str, Any]:
 
 
 def _transition(
-    change: Change, name: str, by: User | None, body: str = "", actor: User | None = None, **kwargs
+    ticket: Change | ChangeTask, name: str, by: User | None, body: str = "", actor: User | None = None, **kwargs
 ) -> None:
-    """Run one transition: check, change, save what changed (optimistic on state), journal, re-evaluate SLAs.
+    """Run one transition of a change or task: check, change, save what changed (optimistic on state), journal,
+    re-evaluate SLAs; a change leaving the planned states takes its conflicts with it.
 
     `by=None` skips the permission check (the kernel's approval decision drives it); `actor` is then journaled.
     """
-    method = getattr(change, name)
+    method = getattr(ticket, name)
     if by is not None:
         transition_ensure_allowed(user=by, transition=method)
-    source = change.state
-    before = _columns(change)
+    source = ticket.state
+    before = _columns(ticket)
     method(by=by, **kwargs)
-    changed = [column for column, value in _columns(change).items() if before[column] != value]
-    change.save(update_fields=[*changed, "updated_at"])
+    changed = [column for column, value in _columns(ticket).items() if before[column] != value]
+    ticket.save(update_fields=[*changed, "updated_at"])
     entry = journal_transition(
-        ticket=change, actor=by or actor, name=name, from_state=source, to_state=change.state, body=body
+        ticket=ticket, actor=by or actor, name=name, from_state=source, to_state=ticket.state, body=body
     )
-    sla_evaluate(ticket=change, at=entry.created_at)
+    sla_evaluate(ticket=ticket, at=entry.created_at)
+    if isinstance(ticket, Change) and source in PLANNED_CHANGE_STATES and ticket.state not in PLANNED_CHANGE_STATES:
+        change_conflicts_refresh(change=ticket)  # its conflicts go, and so do the other changes' with it
 
 
 def _ensure_allowed(change: Change, name: str, by: User) -> None:
@@ -327,14 +372,120 @@ def change_request_approval(*, change: Change, by: User) -> Change:
     return change
 
 
+class ChangeConflictError(TransitionNotAllowed):
+    """The change has conflicts and no override: scheduling is refused (409, the conflicts in the answer)."""
+
+    code = "change_conflicts"
+
+    def __init__(self, change: Change, conflicts: list[Conflict]) -> None:
+        super().__init__(
+            f"{change.number} has {len(conflicts)} conflict(s); fix them, or a change manager schedules it with "
+            "an override reason.",
+            object=change,
+        )
+        self.conflicts = conflicts
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        return {"conflicts": [{"kind": c.kind, "reason": c.reason} for c in self.conflicts]}
+
+
+def _conflict_lines(conflicts: Iterable[Conflict]) -> str:
+    return "\n".join(f"- {conflict.reason}" for conflict in conflicts)
+
+
 @transaction.atomic
-def change_schedule(*, change: Change, by: User | None, actor: User | None = None) -> Change:
-    """Authorize (policy met) or, for a standard change, New -> Scheduled; the planned window is required."""
+def change_schedule(*, change: Change, by: User | None, actor: User | None = None, override_reason: str = "") -> Change:
+    """Authorize (policy met) or, for a standard change, New -> Scheduled; the planned window is required.
+
+    Effects: the conflicts are recomputed and stored first. With conflicts the change is only scheduled when a change
+    manager gives an override reason, journaled with the conflicts it overrides; otherwise ChangeConflictError (409).
+    """
     if by is not None:
         _ensure_allowed(change, "schedule", by)
     _require(change, _PLANNED, "before the change is scheduled")
+    override_reason = (override_reason or "").strip()
+    if override_reason and not can_override_conflicts(by):
+        raise PermissionDenied("Only change managers can override conflicts.")
+    conflicts = change_conflicts_refresh(change=change)
+    if conflicts and not override_reason:
+        raise ChangeConflictError(change, conflicts)
+    if conflicts:
+        journal_add(
+            ticket=change,
+            actor=by,
+            kind=JournalKind.WORK_NOTE,
+            body=f"Conflicts overridden by {by.get_username()}: {override_reason}\n{_conflict_lines(conflicts)}",
+        )
     _transition(change, "schedule", by, actor=actor)
     return change
+
+
+def _note_unscheduled(change: Change, by: User | None, conflicts: list[Conflict]) -> None:
+    journal_add(
+        ticket=change,
+        actor=by,
+        kind=JournalKind.WORK_NOTE,
+        body=f"Not scheduled: {len(conflicts)} conflict(s). Fix them, or a change manager schedules it with an "
+        f"override reason.\n{_conflict_lines(conflicts)}",
+    )
+
+
+def _conflict_rows(change: Change, conflicts: list[Conflict]) -> list[ChangeConflict]:
+    return [
+        ChangeConflict(
+            change=change,
+            kind=c.kind,
+            other_change_id=c.other_id,
+            window_id=c.window_id,
+            configuration_item_id=c.ci_id,
+            reason=c.reason,
+        )
+        for c in conflicts
+    ]
+
+
+def _stored(change_id: int) -> set[tuple]:
+    return set(
+        ChangeConflict.objects.filter(change_id=change_id).values_list(
+            "kind", "other_change_id", "window_id", "configuration_item_id", "reason"
+        )
+    )
+
+
+@transaction.atomic
+def change_conflicts_refresh(*, change: Change, cascade: bool = True) -> list[Conflict]:
+    """Recompute and store the change's conflicts; returns them.
+
+    Effects: the stored rows are replaced when they differ. With `cascade`, the changes it conflicted with before
+    or conflicts with now are recomputed too (their conflicts with this one come and go with it).
+    """
+    found = change_conflicts_find(change=change)
+    before = _stored(change.pk)
+    now = {(c.kind, c.other_id, c.window_id, c.ci_id, c.reason) for c in found}
+    if before != now:
+        ChangeConflict.objects.filter(change=change).delete()
+        ChangeConflict.objects.bulk_create(_conflict_rows(change, found))
+    if cascade:
+        partners = {row[1] for row in before | now if row[1]}
+        partners |= set(ChangeConflict.objects.filter(other_change=change).values_list("change_id", flat=True))
+        for other in Change.objects.filter(pk__in=partners - {change.pk}).order_by("pk"):
+            change_conflicts_refresh(change=other, cascade=False)
+    return found
+
+
+@transaction.atomic
+def change_conflicts_refresh_planned() -> int:
+    """Recompute the conflicts of every planned change (after a window or the CI graph changed); returns how many."""
+    planned = Change.objects.filter(
+        state__in=PLANNED_CHANGE_STATES, planned_start__isnull=False, planned_end__isnull=False
+    ).select_related("assigned_to")
+    count = 0
+    for change in planned.order_by("pk").iterator(chunk_size=500):
+        change_conflicts_refresh(change=change, cascade=False)
+        count += 1
+    ChangeConflict.objects.exclude(change__state__in=PLANNED_CHANGE_STATES).delete()
+    return count
 
 
 @transaction.atomic
@@ -346,7 +497,13 @@ def change_implement(*, change: Change, by: User) -> Change:
 
 @transaction.atomic
 def change_review(*, change: Change, by: User, close_code: str, close_notes: str) -> Change:
-    """Implement -> Review with how it went: a close code and notes."""
+    """Implement -> Review with how it went: a close code and notes; refused (409) while change tasks are open."""
+    open_tasks = list(change.tasks.filter(state__in=OPEN_CHANGE_TASK_STATES).values_list("number", flat=True))
+    if change.state == ChangeState.IMPLEMENT and open_tasks:
+        raise TransitionNotAllowed(
+            f"{change.number} has open tasks ({', '.join(sorted(open_tasks))}): close or cancel them first.",
+            object=change,
+        )
     _ensure_allowed(change, "review", by)
     notes = (close_notes or "").strip()
     errors = {}
@@ -374,9 +531,11 @@ def change_close(*, change: Change, by: User, review_notes: str) -> Change:
 
 @transaction.atomic
 def change_cancel(*, change: Change, by: User, reason: str = "") -> Change:
-    """Cancel a change not yet done; pending approvals are withdrawn and the reason journaled."""
+    """Cancel a change not yet done; pending approvals are withdrawn, open tasks canceled, the reason journaled."""
     _transition(change, "cancel", by, body=(reason or "").strip())
     approvals_withdraw(ticket=change, by=by)
+    for task in change.tasks.filter(state__in=OPEN_CHANGE_TASK_STATES).order_by("pk"):
+        _transition(task, "cancel", None, actor=by, body=f"{change.number} was canceled.", close_notes="")
     return change
 
 
@@ -402,6 +561,11 @@ def change_on_approved(*, ticket_id: int, by: User) -> None:
         ticket=change, actor=by, changes=[("approval", ChangeApproval.REQUESTED.label, ChangeApproval.APPROVED.label)]
     )
     sla_evaluate(ticket=change, at=entries[0].created_at)
+    conflicts = change_conflicts_refresh(change=change)
+    if conflicts:
+        # Approved but not scheduled: it waits in Authorize until its conflicts are fixed or overridden.
+        _note_unscheduled(change, None, conflicts)
+        return
     change_schedule(change=change, by=None, actor=by)
 
 
@@ -505,15 +669,141 @@ def change_assess_risk(*, change: Change, by: User, answers: dict[int, int]) -> 
 # --- journal --------------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def change_comment(*, change: Change, by: User, body: str, kind: str = JournalKind.WORK_NOTE) -> JournalEntry:
-    """Add a comment or work note to a change (agents only)."""
+def _comment(ticket: Change | ChangeTask, by: User, body: str, kind: str) -> JournalEntry:
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": "This field may not be blank."})
     if kind not in (JournalKind.COMMENT, JournalKind.WORK_NOTE):
         raise ValidationError({"kind": "Must be 'comment' or 'work_note'."})
-    ensure_agent(by, "write on changes")
-    if not change.active:
-        raise ValidationError({"body": f"A {change.get_state_display()} change takes no more comments."})
-    return journal_add(ticket=change, actor=by, kind=kind, body=body)
+    ensure_agent(by, f"write on {ticket._meta.verbose_name_plural}")
+    if not ticket.active:
+        raise ValidationError(
+            {"body": f"A {ticket.get_state_display()} {ticket._meta.verbose_name} takes no more comments."}
+        )
+    return journal_add(ticket=ticket, actor=by, kind=kind, body=body)
+
+
+@transaction.atomic
+def change_comment(*, change: Change, by: User, body: str, kind: str = JournalKind.WORK_NOTE) -> JournalEntry:
+    """Add a comment or work note to a change (agents only)."""
+    return _comment(change, by, body, kind)
+
+
+# --- change tasks ---------------------------------------------------------------------------------------------
+
+CHANGE_TASK_UPDATABLE_FIELDS = ("short_description", "description", "assignment_group", "assigned_to")
+
+
+def _validate_task(task: ChangeTask) -> None:
+    errors: dict[str, str] = {}
+    if not task.short_description or not task.short_description.strip():
+        errors["short_description"] = "This field may not be blank."
+    if task.assigned_to is not None:
+        if not is_agent(task.assigned_to):
+            errors["assigned_to"] = "Only agents can be assigned change tasks."
+        elif (
+            task.assignment_group is not None
+            and not task.assignment_group.members.filter(pk=task.assigned_to.pk).exists()
+        ):
+            errors["assigned_to"] = f"{task.assigned_to} is not a member of {task.assignment_group}."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def change_task_create(
+    *,
+    change: Change,
+    by: User,
+    short_description: str,
+    description: str = "",
+    assignment_group: Team | None = None,
+    assigned_to: User | None = None,
+) -> ChangeTask:
+    """Add a task to a change that is not yet in Review, for a team; the change's journal notes it."""
+    ensure_agent(by, "add change tasks")
+    if change.state not in PLANNED_CHANGE_STATES:
+        raise ValidationError({"change": f"A change in {change.get_state_display()} takes no new tasks."})
+    task = ChangeTask(
+        kind=TicketKind.TASK,
+        change=change,
+        short_description=(short_description or "").strip(),
+        description=description,
+        caller=by,
+        opened_by=by,
+        impact=change.impact,
+        urgency=change.urgency,
+        assignment_group=assignment_group,
+        assigned_to=assigned_to,
+        service=change.service,
+        configuration_item=change.configuration_item,
+    )
+    _validate_task(task)
+    task.priority = priority_for(impact=task.impact, urgency=task.urgency)
+    task.sync_state_category(task.state)
+    task.number = ticket_next_number(kind=task.KIND)
+    task.save()
+    entry = journal_transition(ticket=task, actor=by, name="create", from_state="", to_state=task.state)
+    sla_evaluate(ticket=task, at=entry.created_at)
+    journal_add(ticket=change, actor=by, kind=JournalKind.WORK_NOTE, body=f"Added task {task.number}.")
+    return task
+
+
+@transaction.atomic
+def change_task_update(*, task: ChangeTask, by: User, **changes: Any) -> ChangeTask:
+    """Change a task's description or assignment, each change journaled."""
+    unknown = set(changes) - set(CHANGE_TASK_UPDATABLE_FIELDS)
+    if unknown:
+        raise ValidationError({field: "This field cannot be changed here." for field in sorted(unknown)})
+    ensure_agent(by, "change change tasks")
+    if not task.active:
+        raise ValidationError({"state": f"A {task.get_state_display()} change task cannot be changed."})
+    diffs = [(field, getattr(task, field), value) for field, value in changes.items() if getattr(task, field) != value]
+    if not diffs:
+        return task
+    for field, _old, value in diffs:
+        setattr(task, field, value)
+    _validate_task(task)
+    task.save(update_fields=[*(field for field, _old, _new in diffs), "updated_at"])
+    entries = journal_field_changes(ticket=task, actor=by, changes=diffs)
+    sla_evaluate(ticket=task, at=entries[0].created_at)
+    return task
+
+
+@transaction.atomic
+def change_task_assess(*, task: ChangeTask, by: User) -> ChangeTask:
+    """New -> Assess."""
+    _transition(task, "assess", by)
+    return task
+
+
+@transaction.atomic
+def change_task_start(*, task: ChangeTask, by: User) -> ChangeTask:
+    """New or Assess -> Work in Progress."""
+    _transition(task, "start", by)
+    return task
+
+
+@transaction.atomic
+def change_task_close(*, task: ChangeTask, by: User, close_notes: str) -> ChangeTask:
+    """Close the task with notes on what was done."""
+    transition_ensure_allowed(user=by, transition=task.close)
+    notes = (close_notes or "").strip()
+    if not notes:
+        raise ValidationError({"close_notes": "Close notes are required to close a task."})
+    _transition(task, "close", by, body=notes, close_notes=notes)
+    return task
+
+
+@transaction.atomic
+def change_task_cancel(*, task: ChangeTask, by: User, reason: str = "") -> ChangeTask:
+    """Cancel a task that is no longer needed, with the reason."""
+    reason = (reason or "").strip()
+    _transition(task, "cancel", by, body=reason, close_notes=reason)
+    return task
+
+
+@transaction.atomic
+def change_task_comment(*, task: ChangeTask, by: User, body: str, kind: str = JournalKind.WORK_NOTE) -> JournalEntry:
+    """Add a comment or work note to a change task (agents only)."""
+    return _comment(task, by, body, kind)

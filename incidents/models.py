@@ -109,6 +109,14 @@ class Incident(ConcurrentTransitionMixin, Ticket):
         on_delete=models.SET_NULL,
         related_name="incidents",
     )
+    caused_by_change = models.ForeignKey(
+        "changes.Change",
+        verbose_name=_("caused by change"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="caused_incidents",
+    )
     reopen_count = models.PositiveSmallIntegerField(_("reopen count"), default=0, editable=False)
 
     class Meta:

@@ -9,10 +9,15 @@ SHELL := /bin/bash
 PORT ?= 8000
 VENV ?= .venv
 PYTEST_ARGS ?=
-# make bench: SLA clocks in the sweep benchmark's data set (of which BENCH_DUE are due), and its database.
+# make bench: incidents in the desk's data set (seed_bench) and its database; SLA clocks in the sweep benchmark's
+# data set (of which BENCH_DUE are due) and its own database.
+BENCH_INCIDENTS ?= 1000000
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/itsm_bench
 BENCH_CLOCKS ?= 1000000
 BENCH_DUE ?= 10000
-BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/itsm_bench
+BENCH_SWEEP_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/itsm_bench_sweep
+# Load driver: users per scenario, seconds per scenario, and the mixed run's users and seconds.
+BENCH_LOAD_ARGS ?= --users 4 --seconds 15 --mixed-users 50 --mixed-seconds 60
 
 BIN := $(VENV)/bin
 VENV_PY := $(BIN)/python
@@ -31,7 +36,7 @@ help:
 	@echo "make run    install, migrate, load the demo data, then serve web + Celery worker + beat on PORT (default 8000)"
 	@echo "make test   install, then run the test suite (extra pytest arguments in PYTEST_ARGS)"
 	@echo "make lint   ruff check, ruff format --check, makemigrations --check"
-	@echo "make bench  SLA deadline and sweep benchmarks on PostgreSQL (BENCH_CLOCKS, default 1000000); see README"
+	@echo "make bench  seed a million incidents, load-test API and pages, SLA engine figures, query plans; see README"
 	@echo "make clean  remove var/ (database, static files, queue); keeps .venv"
 
 $(VENV_PY):
@@ -82,14 +87,18 @@ lint: install
 	echo "+ manage.py makemigrations --check --dry-run"; $(MANAGE) makemigrations --check --dry-run || status=1; \
 	exit $$status
 
-# Benchmarks (figures, not tests): results in bench/results/; the sweep's data set is kept in its database.
+# Benchmarks (figures, not tests): results in bench/results/; each data set is kept in its database and reused.
 $(BENCH_STAMP): $(STAMP)
 	$(VENV_PY) -m pip install -e '.[dev,bench]'
 	@touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
 	$(VENV_PY) -m bench.deadline
-	BENCH_DATABASE_URL='$(BENCH_DATABASE_URL)' $(VENV_PY) -m bench.sla_sweep --clocks $(BENCH_CLOCKS) --due $(BENCH_DUE)
+	BENCH_DATABASE_URL='$(BENCH_SWEEP_DATABASE_URL)' $(VENV_PY) -m bench.sla_sweep --clocks $(BENCH_CLOCKS) --due $(BENCH_DUE)
+	DATABASE_URL='$(BENCH_DATABASE_URL)' DEBUG=false $(MANAGE) seed_bench --incidents $(BENCH_INCIDENTS)
+	BENCH_DATABASE_URL='$(BENCH_DATABASE_URL)' $(VENV_PY) -m bench.engine
+	BENCH_DATABASE_URL='$(BENCH_DATABASE_URL)' $(VENV_PY) -m bench.load $(BENCH_LOAD_ARGS)
+	BENCH_DATABASE_URL='$(BENCH_DATABASE_URL)' $(VENV_PY) -m bench.plans
 	$(VENV_PY) -m bench.report
 
 clean:

@@ -72,3 +72,27 @@ def read_results() -> dict[str, dict]:
             continue
         found[path.stem] = json.loads(path.read_text())
     return found
+
+
+def insert_select(cursor, model, values: dict[str, str], tail: str, params: dict | None = None) -> int:
+    """INSERT INTO the model's table SELECT these SQL expressions (by column) `tail`; every other column of the
+    model gets its Django default, so a column added later needs no change here. Returns the rows inserted."""
+    from django.db import connection
+
+    params = dict(params or {})
+    columns, expressions = [], []
+    for field in model._meta.local_concrete_fields:
+        if field.column in values:
+            expression = values[field.column]
+        elif field.primary_key:
+            continue
+        else:
+            key = f"default_{field.column}"
+            params[key] = field.get_db_prep_save(field.get_default(), connection)
+            expression = f"%({key})s"
+        columns.append(f'"{field.column}"')
+        expressions.append(expression)
+    cursor.execute(
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) SELECT {', '.join(expressions)} {tail}", params
+    )
+    return cursor.rowcount

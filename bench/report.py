@@ -63,7 +63,91 @@ def rows(results: dict[str, dict]) -> list[tuple[str, str, str, str]]:
                 "",
             ),
         ]
+    table += _seed_rows(results.get("seed"))
+    table += _load_rows(results.get("load"))
+    table += _engine_rows(results.get("engine"))
+    table += _plan_rows(results.get("plans"))
     return table
+
+
+def _seed_rows(seed: dict | None) -> list[tuple[str, str, str, str]]:
+    if not seed:
+        return []
+    figures = seed["dataset"]
+    loaded = f"{figures['seconds']} s" + (" (reused; that was its load time)" if seed.get("reused") else "")
+    return [
+        (
+            f"seed_bench: {figures['incidents']:,} incidents, {figures['tickets']:,} tickets, "
+            f"{figures['journal_entries']:,} journal entries, {figures['clocks']:,} clocks",
+            loaded,
+            "< 600 s",
+            _yes(figures["seconds"] < 600),
+        )
+    ]
+
+
+def _ms(value) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _load_rows(load: dict | None) -> list[tuple[str, str, str, str]]:
+    if not load:
+        return []
+    table = []
+    for name, f in load["scenarios"].items():
+        aim = load["aims"].get(name, {})
+        wanted = ", ".join(
+            [f">= {aim['rps']}/s"] * ("rps" in aim)
+            + [f"p95 < {aim['p95']} ms"] * ("p95" in aim)
+            + [f"median < {aim['median']} ms"] * ("median" in aim)
+        )
+        table.append(
+            (
+                f"{name} ({f['users']} users, {f['seconds']} s)",
+                f"{f['rps']}/s, p50 {_ms(f['median_ms'])} / p95 {_ms(f['p95_ms'])} / p99 {_ms(f['p99_ms'])} ms, "
+                f"{f['errors']} errors (locust used {f['driver_cpu_share']} core)",
+                wanted + (", no errors" if wanted else "no errors"),
+                "" if f["met"] is None else _yes(f["met"]),
+            )
+        )
+    return table
+
+
+def _engine_rows(engine: dict | None) -> list[tuple[str, str, str, str]]:
+    if not engine:
+        return []
+    r = engine["reschedule"]
+    rows = [
+        (
+            "SLA clocks rescheduled after a schedule change",
+            f"{r['rescheduled']:,} clocks in {r['seconds_reschedule_only']} s = {r['clocks_per_second']:,}/s",
+            f">= {r['aim_clocks_per_second']:,}/s",
+            _yes((r["clocks_per_second"] or 0) >= r["aim_clocks_per_second"]),
+        )
+    ]
+    for what, figures in engine.get("ingestion", {}).items():
+        if isinstance(figures, dict) and "per_second" in figures:
+            rows.append((what, f"{figures['per_second']:,}/s", f">= {figures['aim']}/s", _yes(figures["met"])))
+    return rows
+
+
+def _plan_rows(plans: dict | None) -> list[tuple[str, str, str, str]]:
+    if not plans:
+        return []
+    flagged = [q for q in plans["queries"] if q["flag"]]
+    detail = "; ".join(
+        f"{q['file']} {q['execution_ms']:.0f} ms" + (f" seq scan {','.join(q['seq_scans_on_big_tables'])}" if
+        q["seq_scans_on_big_tables"] else "")
+        for q in flagged
+    )  # fmt: skip
+    return [
+        (
+            f"query plans: {len(plans['queries'])} list/filter queries explained",
+            f"{len(flagged)} slow or scanning a large table" + (f": {detail}" if detail else ""),
+            f"none over {plans['slow_ms']} ms, no seq scan of a large table",
+            _yes(not flagged),
+        )
+    ]
 
 
 def markdown(results: dict[str, dict], machine: dict) -> str:

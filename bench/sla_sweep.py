@@ -109,14 +109,17 @@ class Template:
     clocks: dict = field(default_factory=dict)  # target -> ClockState
     milestones: list = field(default_factory=list)  # (target, percent, reached_at, recorded_at)
     due: int = 0
+    events: list = field(default_factory=list)  # (at, state category, assigned): the history played
 
 
-def play(story: str, priority: int, opened: int, rng: random.Random, defs: dict, cut: int) -> Template | None:
+def play(
+    story: str, priority: int, opened: int, rng: random.Random, defs: dict, cut: int, ref: int | None = None
+) -> Template | None:
     """One ticket's history up to the reference, with sweeps recording milestones until `cut`; None if invalid."""
     from slas.conditions import Snapshot
     from slas.engine import advance, evaluate, reschedule
 
-    ref = int(REFERENCE.timestamp())
+    ref = int(REFERENCE.timestamp()) if ref is None else ref
     respond = rng.randrange(60, 3 * HOUR)  # new -> in progress
     events = [(opened, "new", False)]
     state, category, resolved_at, closed_at = "new", "new", None, None
@@ -137,6 +140,7 @@ def play(story: str, priority: int, opened: int, rng: random.Random, defs: dict,
     if events[-1][0] > ref:
         return None
     template = Template(story, priority, opened, state, category, resolved_at, closed_at, story != "new")
+    template.events = events
     states: dict = {}
 
     def sweep_until(limit: int) -> None:
@@ -162,9 +166,12 @@ def play(story: str, priority: int, opened: int, rng: random.Random, defs: dict,
         sweep_until(at)
         snapshot = Snapshot(cat, priority, None, None, None, assigned)
         for target, (spec, calendar) in defs.items():
-            touched = evaluate(spec, calendar, states.get(target), snapshot, at)
-            if len(touched) > 1:
-                return None  # a reset: not a history this bench plays
+            # As slas.services.sla_evaluate: only running clocks are evaluated; a stopped one stays as it stopped.
+            current = states.get(target)
+            running = current if current is not None and current.active else None
+            touched = evaluate(spec, calendar, running, snapshot, at)
+            if len(touched) > 1 or (touched and current is not None and running is None):
+                return None  # a reset or a second clock: not a history this bench plays
             for clock in touched:
                 template.milestones += [(target, p, r, at) for p, r in clock.milestones]
                 clock.milestones.clear()
@@ -191,12 +198,23 @@ def _copy(clock):
     return replace(clock, milestones=[])
 
 
-def make_templates(definitions, rng: random.Random) -> tuple[dict, dict]:
-    """Up to TEMPLATES_PER_KIND histories per (story, priority), split into due (one due clock) and not due."""
+def make_templates(
+    definitions,
+    rng: random.Random,
+    *,
+    reference: datetime = REFERENCE,
+    backlog: int = BACKLOG,
+    stories: dict | None = None,
+    per_kind: int = TEMPLATES_PER_KIND,
+) -> tuple[dict, dict]:
+    """Up to `per_kind` histories per (story, priority), split into due (one due clock) and not due.
+
+    With `backlog` 0 the sweeps recorded everything until the reference and no "due" histories are made.
+    """
     from slas.services import calendar_for, spec_of
 
-    ref = int(REFERENCE.timestamp())
-    cut = ref - BACKLOG
+    ref = int(reference.timestamp())
+    cut = ref - backlog
     by_priority = {}
     for definition in definitions:
         by_priority.setdefault(definition.match_priorities[0], {})[definition.target] = (
@@ -207,10 +225,10 @@ def make_templates(definitions, rng: random.Random) -> tuple[dict, dict]:
     due: dict[int, list[Template]] = {}
     for priority, defs in by_priority.items():
         longest = max(spec.duration for spec, _ in defs.values())
-        for story in [*STORY_WEIGHTS, "due"]:
+        for story in [*(stories or STORY_WEIGHTS), *(["due"] if backlog else [])]:
             found = quiet.setdefault((story, priority), []) if story != "due" else due.setdefault(priority, [])
             tries = 0
-            while len(found) < TEMPLATES_PER_KIND and tries < TEMPLATES_PER_KIND * 200:
+            while len(found) < per_kind and tries < per_kind * 200:
                 tries += 1
                 if story == "due":
                     # Open tickets young enough to reach a milestone in the backlog hour.
@@ -220,7 +238,7 @@ def make_templates(definitions, rng: random.Random) -> tuple[dict, dict]:
                     played_story, age = story, rng.randrange(2 * 86400, 120 * 86400)
                 else:
                     played_story, age = story, rng.randrange(60, int(longest * 3.5) + 4 * 86400)
-                template = play(played_story, priority, ref - age, rng, defs, cut)
+                template = play(played_story, priority, ref - age, rng, defs, cut, ref)
                 if template is None or template.due != (1 if story == "due" else 0):
                     continue
                 found.append(template)
@@ -241,14 +259,82 @@ def loaded_size(cursor) -> tuple[int, int] | None:
     return (row[0], row[1]) if row else None
 
 
+def create_sla_setup(admin) -> list:
+    """The bench's schedules (London office hours with English holidays, 24x7) and SLA definitions, as the demo's."""
+    from slas.models import SLAAction, SLADefinition
+    from slas.services import SpanInput, schedule_fill_holidays, schedule_save
+
+    office = schedule_save(
+        by=admin,
+        name="Bench office hours (London)",
+        timezone="Europe/London",
+        spans=[SpanInput(day, 9 * HOUR, 17 * HOUR) for day in range(5)],
+    )
+    office.holiday_country, office.holiday_subdivision = "GB", "ENG"
+    office.save(update_fields=["holiday_country", "holiday_subdivision"])
+    schedule_fill_holidays(schedule=office, by=admin, years=[2025, 2026, 2027])
+    always = schedule_save(
+        by=admin,
+        name="Bench 24x7 (UTC)",
+        timezone="UTC",
+        spans=[SpanInput(day, 0, 24 * HOUR) for day in range(7)],
+    )
+    definitions = []
+    for order, (name, target, priority, seconds, business) in enumerate(DEFINITIONS):
+        definition = SLADefinition(
+            name=name,
+            target=target,
+            practice="incident",
+            active=True,
+            order=order,
+            match_priorities=[priority],
+            start_condition={"state_category": ["new"] if target == "response" else OPEN},
+            pause_condition={} if target == "response" else {"state_category": ["pending_customer"]},
+            stop_condition={"state_category": [c for c in OPEN if c != "new"] + STOP}
+            if target == "response"
+            else {"state_category": STOP},
+            duration_seconds=seconds,
+            schedule=office if business else always,
+        )
+        definition.full_clean()
+        definition.save()
+        SLAAction.objects.create(definition=definition, percent=75, kind="notify_assignee")
+        SLAAction.objects.create(definition=definition, percent=100, kind="notify_assignee")
+        SLAAction.objects.create(definition=definition, percent=100, kind="notify_group_manager")
+        definitions.append(definition)
+    return definitions
+
+
+def create_people(teams: int, agents_per_team: int, callers: int) -> tuple[list, list, list]:
+    """Agents bench-agentN in teams "Bench team N" (the first agent of each its manager), callers bench-callerN."""
+    from django.contrib.auth.models import User
+
+    from itsm.models import Team
+
+    agents = User.objects.bulk_create(
+        User(username=f"bench-agent{i}", email=f"bench-agent{i}@example.com", password="!")
+        for i in range(teams * agents_per_team)
+    )
+    called = User.objects.bulk_create(
+        User(username=f"bench-caller{i}", email=f"bench-caller{i}@example.com", password="!") for i in range(callers)
+    )
+    made = Team.objects.bulk_create(
+        Team(name=f"Bench team {t}", manager=agents[t * agents_per_team]) for t in range(teams)
+    )
+    Team.members.through.objects.bulk_create(
+        Team.members.through(team=team, user=agents[t * agents_per_team + a])
+        for t, team in enumerate(made)
+        for a in range(agents_per_team)
+    )
+    return agents, called, made
+
+
 def load(clocks: int, due: int, seed: int = 8) -> float:
     """Wipe the bench data and load `clocks` clocks (two per ticket); returns seconds taken."""
     from django.contrib.auth.models import User
     from django.db import connection, transaction
 
-    from itsm.models import Team
-    from slas.models import SLAAction, SLADefinition
-    from slas.services import SpanInput, schedule_fill_holidays, schedule_save
+    from slas.models import SLADefinition
 
     if clocks % 2 or due > clocks // 2:
         sys.exit("error: --clocks must be even and --due at most half of it (one due clock per ticket)")
@@ -273,60 +359,8 @@ def load(clocks: int, due: int, seed: int = 8) -> float:
 
     with transaction.atomic():
         admin = User.objects.create_superuser("bench-admin", "bench-admin@example.com", None)
-        office = schedule_save(
-            by=admin,
-            name="Bench office hours (London)",
-            timezone="Europe/London",
-            spans=[SpanInput(day, 9 * HOUR, 17 * HOUR) for day in range(5)],
-        )
-        office.holiday_country, office.holiday_subdivision = "GB", "ENG"
-        office.save(update_fields=["holiday_country", "holiday_subdivision"])
-        schedule_fill_holidays(schedule=office, by=admin, years=[2025, 2026, 2027])
-        always = schedule_save(
-            by=admin,
-            name="Bench 24x7 (UTC)",
-            timezone="UTC",
-            spans=[SpanInput(day, 0, 24 * HOUR) for day in range(7)],
-        )
-        definitions = []
-        for order, (name, target, priority, seconds, business) in enumerate(DEFINITIONS):
-            definition = SLADefinition(
-                name=name,
-                target=target,
-                practice="incident",
-                active=True,
-                order=order,
-                match_priorities=[priority],
-                start_condition={"state_category": ["new"] if target == "response" else OPEN},
-                pause_condition={} if target == "response" else {"state_category": ["pending_customer"]},
-                stop_condition={"state_category": [c for c in OPEN if c != "new"] + STOP}
-                if target == "response"
-                else {"state_category": STOP},
-                duration_seconds=seconds,
-                schedule=office if business else always,
-            )
-            definition.full_clean()
-            definition.save()
-            SLAAction.objects.create(definition=definition, percent=75, kind="notify_assignee")
-            SLAAction.objects.create(definition=definition, percent=100, kind="notify_assignee")
-            SLAAction.objects.create(definition=definition, percent=100, kind="notify_group_manager")
-            definitions.append(definition)
-        agents = User.objects.bulk_create(
-            User(username=f"bench-agent{i}", email=f"bench-agent{i}@example.com", password="!")
-            for i in range(TEAMS * AGENTS_PER_TEAM)
-        )
-        User.objects.bulk_create(
-            User(username=f"bench-caller{i}", email=f"bench-caller{i}@example.com", password="!")
-            for i in range(CALLERS)
-        )
-        teams = Team.objects.bulk_create(
-            Team(name=f"Bench team {t}", manager=agents[t * AGENTS_PER_TEAM]) for t in range(TEAMS)
-        )
-        Team.members.through.objects.bulk_create(
-            Team.members.through(team=team, user=agents[t * AGENTS_PER_TEAM + a])
-            for t, team in enumerate(teams)
-            for a in range(AGENTS_PER_TEAM)
-        )
+        create_sla_setup(admin)
+        create_people(TEAMS, AGENTS_PER_TEAM, CALLERS)
 
     print("  playing ticket histories through the SLA engine")
     definitions = list(SLADefinition.objects.select_related("schedule").filter(name__startswith="Bench "))
@@ -438,15 +472,14 @@ def _write_templates(cursor, plan, def_ids) -> None:
     )
 
 
-def _bulk_insert(cursor, tickets: int) -> None:
-    """Tickets g = 1..tickets take template slot (g - first) % templates of their kind; ids are base + g."""
+def map_tickets(cursor) -> tuple[int, int, int]:
+    """bench_map: one row per ticket g = 1..n with its template; returns (ticket id base, people, callers)."""
     cursor.execute("SELECT COALESCE(MAX(id), 0) FROM itsm_ticket")
     ticket_base = cursor.fetchone()[0]
     cursor.execute("SELECT COUNT(*) FROM bench_people")
     people = cursor.fetchone()[0]
     cursor.execute("SELECT COUNT(*) FROM bench_callers")
     callers = cursor.fetchone()[0]
-    # One row per ticket: its number g and its template.
     cursor.execute(
         "CREATE UNLOGGED TABLE bench_map AS"
         " SELECT g, t.kind, t.slot FROM bench_tpl_ticket t"
@@ -454,6 +487,12 @@ def _bulk_insert(cursor, tickets: int) -> None:
     )
     cursor.execute("CREATE INDEX ON bench_map (kind, slot)")
     cursor.execute("ANALYZE bench_map")
+    return ticket_base, people, callers
+
+
+def _bulk_insert(cursor, tickets: int) -> None:
+    """Tickets g = 1..tickets take template slot (g - first) % templates of their kind; ids are base + g."""
+    ticket_base, people, callers = map_tickets(cursor)
     began = time.perf_counter()
     cursor.execute(
         "INSERT INTO itsm_ticket (id, number, kind, short_description, description, caller_id, opened_by_id,"
@@ -482,6 +521,12 @@ def _bulk_insert(cursor, tickets: int) -> None:
         {"base": ticket_base},
     )
     print(f"    incidents {time.perf_counter() - began:.1f} s")
+    insert_clocks(cursor, ticket_base)
+    cursor.execute("DROP TABLE bench_map, bench_callers")
+
+
+def insert_clocks(cursor, ticket_base: int, log=print) -> int:
+    """The clocks and recorded milestones of every ticket in bench_map, from its template; returns clocks."""
     cursor.execute("SELECT COALESCE(MAX(id), 0) FROM slas_slaclock")
     clock_base = cursor.fetchone()[0]
     began = time.perf_counter()
@@ -495,7 +540,8 @@ def _bulk_insert(cursor, tickets: int) -> None:
         " FROM bench_map m JOIN bench_tpl_clock c USING (kind, slot) ORDER BY m.g, c.target",
         {"base": ticket_base, "clock_base": clock_base},
     )
-    print(f"    clocks {time.perf_counter() - began:.1f} s")
+    clocks = cursor.rowcount
+    log(f"    clocks {time.perf_counter() - began:.1f} s")
     began = time.perf_counter()
     cursor.execute(
         "INSERT INTO slas_slamilestone (clock_id, percent, reached_at, recorded_at)"
@@ -503,12 +549,12 @@ def _bulk_insert(cursor, tickets: int) -> None:
         " FROM bench_map m JOIN bench_tpl_milestone s USING (kind, slot)",
         {"clock_base": clock_base},
     )
-    print(f"    milestones already recorded: {cursor.rowcount:,} in {time.perf_counter() - began:.1f} s")
+    log(f"    milestones already recorded: {cursor.rowcount:,} in {time.perf_counter() - began:.1f} s")
     for table in ("itsm_ticket", "slas_slaclock", "slas_slamilestone"):
         cursor.execute(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"
         )
-    cursor.execute("DROP TABLE bench_map, bench_callers")
+    return clocks
 
 
 def _dt(epoch: int | None) -> datetime | None:

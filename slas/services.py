@@ -386,6 +386,7 @@ def sla_evaluate(*, ticket: Ticket, at: datetime | None = None) -> None:
             clock.definition = definitions[clock.definition_id]
         else:  # a clock of a definition switched off since: it runs to its end
             definitions[clock.definition_id] = clock.definition
+    waiting = _waiting_for_replaced(definitions, active)
     crossed: list[tuple[SLAClock, int, int]] = []
     for definition in definitions.values():
         clock = active.get(definition.pk)
@@ -395,9 +396,32 @@ def sla_evaluate(*, ticket: Ticket, at: datetime | None = None) -> None:
         else:
             schedule = schedule_for(definition, snapshot)
             calendar, state = calendar_for(schedule), None
-        states = evaluate(spec_of(definition), calendar, state, snapshot, now, may_start=definition.active)
+        may_start = definition.active and definition.pk not in waiting
+        states = evaluate(spec_of(definition), calendar, state, snapshot, now, may_start=may_start)
         crossed += _persist(ticket=ticket, definition=definition, clock=clock, states=states, schedule=schedule)
     _record_milestones(crossed)
+
+
+def _waiting_for_replaced(definitions: dict[int, SLADefinition], active: dict[int, SLAClock]) -> set[int]:
+    """Active definitions that replace (directly or down a chain of versions) a definition whose clock still runs on
+    the ticket: the new version waits for that clock to end instead of running a second clock beside it. Costs a
+    query only while a retired version's clock runs."""
+    retired = {pk for pk in active if not definitions[pk].active}
+    if not retired:
+        return set()
+    replaces = dict(SLADefinition.objects.filter(replaces__isnull=False).values_list("pk", "replaces_id"))
+    waiting = set()
+    for definition in definitions.values():
+        if not definition.active or definition.pk in active:
+            continue
+        seen, ancestor = set(), replaces.get(definition.pk)
+        while ancestor is not None and ancestor not in seen:
+            if ancestor in retired:
+                waiting.add(definition.pk)
+                break
+            seen.add(ancestor)
+            ancestor = replaces.get(ancestor)
+    return waiting
 
 
 def _record_milestones(crossed: list[tuple[SLAClock, int, int]]) -> None:

@@ -152,3 +152,29 @@ def test_actions_and_reset_are_validated():
     with pytest.raises(ValidationError) as exc:
         definition.full_clean()
     assert {"reset_condition", "thresholds"} <= set(exc.value.message_dict)
+
+
+def test_replacement_waits_for_the_replaced_versions_running_clock(admin_user, agent):
+    """Activating v2 (replacing v1) while v1's clock runs on a ticket: one clock, v1's, to its end; v2 takes over when
+    the ticket next starts a clock (here: reopened). A chain v3 -> v2 -> v1 waits for v1 as well."""
+    from incidents.models import CloseCode
+    from incidents.services import incident_reopen, incident_resolve, incident_update
+
+    v1 = _definition(name="v1")
+    with time_machine.travel(datetime(2026, 11, 24, 9, tzinfo=UTC), tick=False):
+        incident = incident_factory(by=agent)
+    v2 = _definition(name="v2", active=False, replaces=v1, duration_seconds=7200)
+    sla_definition_activate(definition=v2, by=admin_user)
+    v3 = _definition(name="v3", active=False, replaces=v2, duration_seconds=9000)
+    sla_definition_activate(definition=v3, by=admin_user)
+    running = SLAClock.objects.filter(ticket=incident, stage__in=["in_progress", "paused"])
+    with time_machine.travel(datetime(2026, 11, 24, 9, 30, tzinfo=UTC), tick=False):
+        incident = incident_update(incident=incident, by=agent, urgency=2)
+    assert list(running.values_list("definition__name", flat=True)) == ["v1"]
+    code = CloseCode.objects.get(slug="solution_provided")
+    with time_machine.travel(datetime(2026, 11, 24, 9, 40, tzinfo=UTC), tick=False):
+        incident = incident_resolve(incident=incident, by=agent, close_code=code, close_notes="fixed")
+    assert not running.exists()
+    with time_machine.travel(datetime(2026, 11, 24, 9, 50, tzinfo=UTC), tick=False):
+        incident_reopen(incident=incident, by=agent, comment="still broken")
+    assert list(running.values_list("definition__name", flat=True)) == ["v3"]

@@ -88,7 +88,49 @@ def journal_add(
     **fields: str,
 ) -> JournalEntry:
     """Write one journal entry (comment, work note, field change or transition) in the current transaction."""
-    return JournalEntry.objects.create(ticket=ticket, actor=actor, kind=kind, body=body, **fields)
+    entry = JournalEntry.objects.create(ticket=ticket, actor=actor, kind=kind, body=body, **fields)
+    _journal_emit(ticket, [entry])
+    return entry
+
+
+# The journal kinds that are ticket events for listeners (webhooks, notifications): what happened, in their words.
+_JOURNAL_EVENTS = {
+    JournalKind.COMMENT: "ticket.commented",
+    JournalKind.WORK_NOTE: "ticket.work_noted",
+    JournalKind.FIELD_CHANGE: "ticket.updated",
+}
+
+
+def _journal_emit(ticket: Ticket, entries: list[JournalEntry]) -> None:
+    """Tell event listeners what these journal entries mean: created, state changed, commented, updated, assigned."""
+    from itsm.registry import events_emit
+
+    changes = {}
+    for entry in entries:
+        actor = entry.actor.get_username() if entry.actor_id and entry.actor else None
+        if entry.kind == JournalKind.TRANSITION:
+            event = "ticket.created" if entry.transition == "create" else "ticket.state_changed"
+            data = {"transition": entry.transition, "from_state": entry.from_state, "to_state": entry.to_state}
+            events_emit(event=event, ticket=ticket, key=f"j{entry.pk}", data={**data, "actor": actor})
+        elif entry.kind == JournalKind.FIELD_CHANGE:
+            changes[entry.field] = {"old": entry.old_value, "new": entry.new_value}
+        elif entry.kind in _JOURNAL_EVENTS:
+            events_emit(
+                event=_JOURNAL_EVENTS[entry.kind],
+                ticket=ticket,
+                key=f"j{entry.pk}",
+                data={"actor": actor, "body": entry.body},
+            )
+    if changes:
+        first = entries[0]
+        actor = first.actor.get_username() if first.actor_id and first.actor else None
+        events_emit(
+            event="ticket.updated", ticket=ticket, key=f"j{first.pk}", data={"actor": actor, "changes": changes}
+        )
+        if "assigned_to" in changes or "assignment_group" in changes:
+            events_emit(
+                event="ticket.assigned", ticket=ticket, key=f"j{first.pk}", data={"actor": actor, "changes": changes}
+            )
 
 
 def journal_transition(
@@ -147,7 +189,10 @@ def journal_field_changes(
         )
         for field, old, new in changes
     ]
-    return JournalEntry.objects.bulk_create(entries)
+    entries = JournalEntry.objects.bulk_create(entries)
+    if entries:
+        _journal_emit(ticket, entries)
+    return entries
 
 
 @transaction.atomic
@@ -173,20 +218,22 @@ def ticket_set_fields(
 def outbox_enqueue(
     *, event: str, ticket: Ticket | None, recipient: User, subject: str, body: str, key: str
 ) -> OutboxMessage | None:
-    """Queue a notification in the current transaction and send it after commit; `key` makes it idempotent."""
+    """Queue a notification in the current transaction and send it after commit; `key` makes it idempotent.
+
+    The notification channel (the `mail` app) renders the event's template and leaves out recipients who opted out.
+    """
+    _outbox_emit(event=event, ticket=ticket, key=key)
     if not recipient.email:
         return None
     dedupe_key = f"{event}:{key}:{recipient.pk}"
+    if OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
+        return OutboxMessage.objects.get(dedupe_key=dedupe_key)
+    content = _outbox_compose(event=event, ticket=ticket, recipient=recipient, subject=subject, body=body)
+    if content is None:
+        return None
     message, created = OutboxMessage.objects.get_or_create(
         dedupe_key=dedupe_key,
-        defaults={
-            "event": event,
-            "ticket": ticket,
-            "recipient": recipient,
-            "to_email": recipient.email,
-            "subject": " ".join(subject.split())[:255],  # never a newline in a header
-            "body": body,
-        },
+        defaults={"event": event, "ticket": ticket, "recipient": recipient, "to_email": recipient.email, **content},
     )
     if created:
         from itsm.tasks import outbox_send_task
@@ -201,28 +248,33 @@ def outbox_enqueue_many(messages: list[dict[str, Any]]) -> None:
     Keys already queued, and repeated keys, are skipped. Should another transaction queue one of the keys meanwhile,
     the messages are queued one by one with `outbox_enqueue` instead.
     """
-    pending: dict[str, OutboxMessage] = {}
+    wanted: dict[str, dict[str, Any]] = {}
     for message in messages:
+        _outbox_emit(event=message["event"], ticket=message["ticket"], key=message["key"])
         recipient = message["recipient"]
-        if not recipient.email:
-            continue
-        dedupe_key = f"{message['event']}:{message['key']}:{recipient.pk}"
-        pending.setdefault(
-            dedupe_key,
-            OutboxMessage(
-                dedupe_key=dedupe_key,
-                event=message["event"],
-                ticket=message["ticket"],
-                recipient=recipient,
-                to_email=recipient.email,
-                subject=" ".join(message["subject"].split())[:255],  # never a newline in a header
-                body=message["body"],
-            ),
-        )
-    if not pending:
+        if recipient.email:
+            wanted.setdefault(f"{message['event']}:{message['key']}:{recipient.pk}", message)
+    if not wanted:
         return
-    queued = set(OutboxMessage.objects.filter(dedupe_key__in=list(pending)).values_list("dedupe_key", flat=True))
-    new = [row for key, row in pending.items() if key not in queued]
+    queued = set(OutboxMessage.objects.filter(dedupe_key__in=list(wanted)).values_list("dedupe_key", flat=True))
+    new = []
+    for dedupe_key, message in wanted.items():
+        if dedupe_key in queued:
+            continue
+        content = _outbox_compose(
+            **{name: message[name] for name in ("event", "ticket", "recipient", "subject", "body")}
+        )
+        if content is not None:
+            new.append(
+                OutboxMessage(
+                    dedupe_key=dedupe_key,
+                    event=message["event"],
+                    ticket=message["ticket"],
+                    recipient=message["recipient"],
+                    to_email=message["recipient"].email,
+                    **content,
+                )
+            )
     try:
         with transaction.atomic():
             OutboxMessage.objects.bulk_create(new)
@@ -232,6 +284,32 @@ def outbox_enqueue_many(messages: list[dict[str, Any]]) -> None:
         return
     if new:
         transaction.on_commit(partial(_outbox_send_later, [row.pk for row in new]))
+
+
+def _outbox_emit(*, event: str, ticket: Ticket | None, key: str) -> None:
+    """A notification event is also an event for listeners (webhooks): once per event and key, not per recipient."""
+    from itsm.registry import events_emit
+
+    # ticket.* notifications answer journal events, which listeners have heard already.
+    if ticket is not None and not event.startswith("ticket."):
+        events_emit(event=event, ticket=ticket, key=key, data={})
+
+
+def _outbox_compose(*, event: str, ticket: Ticket | None, recipient: User, subject: str, body: str) -> dict | None:
+    """The row's subject, text and HTML: from the notification channel's template, or the practice's own text."""
+    from itsm.registry import notification_channel
+
+    channel = notification_channel()
+    if channel is not None:
+        content = channel.compose(event=event, ticket=ticket, recipient=recipient, subject=subject, body=body)
+        if content is None:
+            return None
+        subject, body = content["subject"], content["body"]
+        html_body = content.get("html_body", "")
+    else:
+        html_body = ""
+    # Never a newline in a header.
+    return {"subject": " ".join(subject.split())[:255], "body": body, "html_body": html_body}
 
 
 def _outbox_send_later(message_ids: list[int]) -> None:
@@ -244,35 +322,72 @@ def _outbox_send_later(message_ids: list[int]) -> None:
 
 
 OUTBOX_CLAIM_SECONDS = 600
+OUTBOX_MAX_ATTEMPTS = 6
+OUTBOX_UNKNOWN_OUTCOME = (
+    "The worker stopped while sending, so this message may have gone out: it is not sent again automatically "
+    "(no duplicates). Retry it here if the recipient did not get it."
+)
+
+
+def outbox_backoff(attempts: int) -> timedelta:
+    """Delay before the next attempt after `attempts` failures: 1, 2, 4, 8 ... minutes, at most an hour."""
+    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def _outbox_expire_claims(now: datetime, **filters: Any) -> int:
+    """Claims older than OUTBOX_CLAIM_SECONDS belong to workers that died between claiming and recording the outcome:
+    the message may have been sent, so it is marked failed (for an admin to retry) instead of being sent again."""
+    return OutboxMessage.objects.filter(
+        status=OutboxStatus.PENDING, claimed_at__lt=now - timedelta(seconds=OUTBOX_CLAIM_SECONDS), **filters
+    ).update(status=OutboxStatus.FAILED, claimed_at=None, last_error=OUTBOX_UNKNOWN_OUTCOME)
+
+
+def _outbox_deliver(message: OutboxMessage) -> None:
+    from itsm.registry import notification_channel
+
+    channel = notification_channel()
+    if channel is not None:
+        channel.send(message)
+        return
+    EmailMessage(
+        subject=message.subject,
+        body=message.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to_email],
+        headers={"Auto-Submitted": "auto-generated"},
+    ).send()
 
 
 def outbox_send(*, message_id: int) -> bool:
-    """Send one pending outbox message; a short claim (not a transaction) guards it while the mail server talks.
+    """Send one pending outbox message at most once; a claim (not a transaction) guards it while the server talks.
 
-    Two workers never send the same message at once, no database lock is held during SMTP, and a worker that dies
-    mid-send leaves a claim that expires, after which the sweep tries again.
+    Two workers never send the same message at once and no database lock is held during SMTP. A failure the worker
+    sees is retried with exponential back-off (`next_attempt_at`) and marked failed after OUTBOX_MAX_ATTEMPTS. A
+    worker that dies after claiming leaves a claim that expires into "failed" (never a second send: it may have
+    sent); an admin retries it from the outbox page.
     """
     now = timezone.now()
+    _outbox_expire_claims(now, pk=message_id)
     claimed = OutboxMessage.objects.filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - timedelta(seconds=OUTBOX_CLAIM_SECONDS)),
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
         pk=message_id,
         status=OutboxStatus.PENDING,
+        claimed_at__isnull=True,
     ).update(claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return False
-    message = OutboxMessage.objects.get(pk=message_id)
+    message = OutboxMessage.objects.select_related("ticket", "recipient").get(pk=message_id)
     try:
-        EmailMessage(
-            subject=message.subject,
-            body=message.body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[message.to_email],
-            headers={"Auto-Submitted": "auto-generated"},
-        ).send()
+        _outbox_deliver(message)
     except Exception as exc:
         logger.warning("outbox message %s failed: %s", message.pk, exc)
-        status = OutboxStatus.FAILED if message.attempts >= 5 else OutboxStatus.PENDING
-        OutboxMessage.objects.filter(pk=message_id).update(last_error=str(exc)[:2000], status=status, claimed_at=None)
+        failed = message.attempts >= OUTBOX_MAX_ATTEMPTS
+        OutboxMessage.objects.filter(pk=message_id).update(
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            status=OutboxStatus.FAILED if failed else OutboxStatus.PENDING,
+            next_attempt_at=None if failed else timezone.now() + outbox_backoff(message.attempts),
+            claimed_at=None,
+        )
         return False
     OutboxMessage.objects.filter(pk=message_id).update(status=OutboxStatus.SENT, sent_at=timezone.now())
     return True
@@ -281,17 +396,25 @@ def outbox_send(*, message_id: int) -> bool:
 def outbox_retry(*, message_id: int) -> bool | None:
     """Give a pending or failed message another attempt now; None when it was already sent (nothing to do)."""
     updated = OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.FAILED).update(
-        status=OutboxStatus.PENDING
+        status=OutboxStatus.PENDING, next_attempt_at=None, claimed_at=None
     )
-    if not updated and not OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.PENDING).exists():
-        return None
+    if not updated:
+        if not OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.PENDING).exists():
+            return None
+        OutboxMessage.objects.filter(pk=message_id, claimed_at__isnull=True).update(next_attempt_at=None)
     return outbox_send(message_id=message_id)
 
 
 def outbox_flush(*, limit: int = 200) -> int:
-    """Send what is still pending (after a lost task or a failure); returns how many were sent."""
+    """Send what is due (after a lost task or a back-off); returns how many were sent."""
+    now = timezone.now()
+    _outbox_expire_claims(now)
     ids = list(
-        OutboxMessage.objects.filter(status=OutboxStatus.PENDING)
+        OutboxMessage.objects.filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+            status=OutboxStatus.PENDING,
+            claimed_at__isnull=True,
+        )
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
@@ -416,9 +539,10 @@ def _stage_approvers(*, stage, ticket: Ticket) -> list[User]:
     else:  # REQUESTER_MANAGER: the requester's own manager where one is known, else the managers of their teams
         from itsm.registry import user_managers
 
-        users = user_managers(ticket.caller_id) or User.objects.filter(
-            managed_teams__members=ticket.caller_id, managed_teams__active=True
-        ).distinct()
+        users = (
+            user_managers(ticket.caller_id)
+            or User.objects.filter(managed_teams__members=ticket.caller_id, managed_teams__active=True).distinct()
+        )
     return sorted({u for u in users if u.is_active}, key=lambda u: u.pk)
 
 

@@ -12,6 +12,7 @@ from mail.api.views import NotificationPreferenceView
 from problems.api.views import KnowledgeArticleViewSet, ProblemTaskViewSet, ProblemViewSet
 from requests_app.api.views import FulfilmentTaskViewSet, RequestedItemViewSet, RequestViewSet
 from slas.api.views import ScheduleViewSet, SLADefinitionViewSet, SLAReportViewSet
+from webhooks.api.views import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
 router = DefaultRouter()
 router.register("incidents", IncidentViewSet, basename="incident")
@@ -35,6 +36,8 @@ router.register("catalog-items", CatalogItemViewSet, basename="catalog-item")
 router.register("requests", RequestViewSet, basename="request")
 router.register("requested-items", RequestedItemViewSet, basename="requested-item")
 router.register("fulfilment-tasks", FulfilmentTaskViewSet, basename="fulfilment-task")
+router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 urlpatterns = [
     path("v1/auth/token/", TokenView.as_view(), name="api-token"),

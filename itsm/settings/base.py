@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "changes",
     "requests_app",
     "mail",
+    "webhooks",
     "demo",
 ]
 
@@ -225,6 +226,8 @@ ITSM_SLA_SWEEP_SECONDS = env.int("ITSM_SLA_SWEEP_SECONDS", default=15)
 ITSM_MAIL_POLL_SECONDS = env.int("ITSM_MAIL_POLL_SECONDS", default=60)
 # The domain of our Message-IDs (default: that of DEFAULT_FROM_EMAIL).
 ITSM_MAIL_DOMAIN = env.str("ITSM_MAIL_DOMAIN", default="")
+ITSM_WEBHOOK_SWEEP_SECONDS = env.int("ITSM_WEBHOOK_SWEEP_SECONDS", default=30)
+ITSM_WEBHOOK_TIMEOUT_SECONDS = env.int("ITSM_WEBHOOK_TIMEOUT_SECONDS", default=10)
 CELERY_BEAT_SCHEDULE = {
     "incidents-auto-close": {
         "task": "incidents.auto_close",
@@ -238,6 +241,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mail.poll",
         "schedule": ITSM_MAIL_POLL_SECONDS,
         "options": {"expires": ITSM_MAIL_POLL_SECONDS},
+    },
+    "webhooks-flush": {
+        "task": "webhooks.flush",
+        "schedule": ITSM_WEBHOOK_SWEEP_SECONDS,
+        "options": {"expires": ITSM_WEBHOOK_SWEEP_SECONDS},
     },
     "sla-sweep": {
         "task": "slas.sweep",

@@ -60,6 +60,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "problems.*",
         "changes.*",
         "requests_app.*",
+        "knowledge.*",
         "auth.view_user",
         "auth.change_user",
         "auth.add_user",

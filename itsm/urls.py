@@ -13,6 +13,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
+    # The portal first: its pages replace the incident-only portal views at the same addresses.
+    path("", include("portal.urls")),
     path("", include("incidents.urls")),
     path("", include("slas.urls")),
 ]

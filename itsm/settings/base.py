@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "problems",
     "changes",
     "requests_app",
+    "knowledge",
+    "portal",
     "mail",
     "webhooks",
     "demo",

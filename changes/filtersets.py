@@ -4,8 +4,8 @@ import django_filters
 from django.contrib.auth import get_user_model
 
 from catalog.models import ConfigurationItem, Service
-from changes.enums import ChangeApproval, ChangeCloseCode, ChangeRisk, ChangeState, ChangeType
-from changes.models import Change
+from changes.enums import ChangeApproval, ChangeCloseCode, ChangeRisk, ChangeState, ChangeTaskState, ChangeType
+from changes.models import Change, ChangeTask
 from itsm.enums import Priority
 from itsm.filtersets import NameOrIdFilter, search_text
 from itsm.models import Team
@@ -50,3 +50,21 @@ class ChangeFilterSet(django_filters.FilterSet):
 
     def filter_q(self, queryset, name, value):
         return search_text(queryset, "CHG", value)
+
+
+class ChangeTaskFilterSet(django_filters.FilterSet):
+    """Filters for change-task lists: state, change (number), team, assignee, text."""
+
+    state = django_filters.MultipleChoiceFilter(choices=ChangeTaskState.choices)
+    change = django_filters.CharFilter(field_name="change__number", lookup_expr="iexact")
+    assignment_group = NameOrIdFilter(queryset=Team.objects.all())
+    assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
+    active = django_filters.BooleanFilter()
+    q = django_filters.CharFilter(method="filter_q", label="Search")
+
+    class Meta:
+        model = ChangeTask
+        fields = ["state", "change", "assignment_group", "assigned_to", "active", "q"]
+
+    def filter_q(self, queryset, name, value):
+        return search_text(queryset, "TASK", value)

@@ -4,6 +4,7 @@ works on, gathered with a few indexed queries around one change's window and CIs
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -12,13 +13,19 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from catalog.models import ConfigurationItem, Service
-from changes.conflicts import Conflict, Slot, WindowRule, find_conflicts
-from changes.enums import PLANNED_CHANGE_STATES, ChangeWindowKind, ChangeWindowRecurrence
-from changes.models import Change, ChangeRiskAnswer, ChangeTask, ChangeTemplate, ChangeWindow
+from changes.conflicts import Conflict, Slot, WindowRule, find_conflicts, occurrences
+from changes.enums import PLANNED_CHANGE_STATES, ChangeState, ChangeWindowKind, ChangeWindowRecurrence
+from changes.models import Change, ChangeConflict, ChangeRiskAnswer, ChangeTask, ChangeTemplate, ChangeWindow
 from itsm.rules import is_agent
 from slas.models import SLAClock
 
 _CLOCKS = Prefetch("sla_clocks", queryset=SLAClock.objects.select_related("definition", "schedule"))
+_CONFLICTS = Prefetch(
+    "conflicts",
+    queryset=ChangeConflict.objects.select_related("other_change", "window", "configuration_item").order_by(
+        "kind", "id"
+    ),
+)
 
 
 def change_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Change]:
@@ -32,6 +39,7 @@ def change_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Change]:
         Prefetch("affected_cis", queryset=ConfigurationItem.objects.only("id", "name")),
         Prefetch("affected_services", queryset=Service.objects.only("id", "name")),
         Prefetch("risk_answers", queryset=ChangeRiskAnswer.objects.select_related("question", "option")),
+        _CONFLICTS,
     )
 
 
@@ -211,3 +219,47 @@ def change_conflicts_find(*, change: Change) -> list[Conflict]:
 
 
 _AFFECTED_SERVICES = Change.affected_services.through
+
+
+# --- the calendar ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WindowOccurrence:
+    """One occurrence of a blackout or maintenance window in a calendar range."""
+
+    window: ChangeWindow
+    start: datetime
+    end: datetime
+    configuration_items: list[str]
+    services: list[str]
+
+
+def change_calendar(*, user: User | AnonymousUser, start: datetime, end: datetime) -> dict:
+    """Changes planned in [start, end) (any state but canceled; agents only) and the windows' occurrences in it.
+
+    A constant number of queries: the changes overlapping the range (indexed on planned start and end) with their
+    team, assignee, CIs and conflicts, and the windows that can fall in it, expanded in Python.
+    """
+    changes = Change.objects.none()
+    windows: list[WindowOccurrence] = []
+    if is_agent(user):
+        changes = (
+            Change.objects.filter(planned_start__lt=end, planned_end__gt=start)
+            .exclude(state=ChangeState.CANCELED)
+            .select_related("assignment_group", "assigned_to")
+            .prefetch_related(
+                Prefetch("affected_cis", queryset=ConfigurationItem.objects.only("id", "name")), _CONFLICTS
+            )
+            .order_by("planned_start", "number")
+        )
+        for window in change_windows_in(start=start, end=end):
+            rule = window_rule(window)
+            cis = sorted(ci.name for ci in window.configuration_items.all())
+            services = sorted(service.name for service in window.services.all())
+            windows += [
+                WindowOccurrence(window, occ_start, occ_end, cis, services)
+                for occ_start, occ_end in occurrences(rule, start, end)
+            ]
+        windows.sort(key=lambda occ: (occ.start, occ.window.kind, occ.window.name))
+    return {"start": start, "end": end, "changes": list(changes), "windows": windows}

@@ -495,15 +495,21 @@ def change_implement(*, change: Change, by: User) -> Change:
     return change
 
 
+def change_ensure_tasks_done(*, change: Change) -> None:
+    """A change in Implement with open tasks cannot go to Review: TransitionNotAllowed (409) naming the tasks."""
+    if change.state != ChangeState.IMPLEMENT:
+        return
+    open_tasks = sorted(change.tasks.filter(state__in=OPEN_CHANGE_TASK_STATES).values_list("number", flat=True))
+    if open_tasks:
+        raise TransitionNotAllowed(
+            f"{change.number} has open tasks ({', '.join(open_tasks)}): close or cancel them first.", object=change
+        )
+
+
 @transaction.atomic
 def change_review(*, change: Change, by: User, close_code: str, close_notes: str) -> Change:
     """Implement -> Review with how it went: a close code and notes; refused (409) while change tasks are open."""
-    open_tasks = list(change.tasks.filter(state__in=OPEN_CHANGE_TASK_STATES).values_list("number", flat=True))
-    if change.state == ChangeState.IMPLEMENT and open_tasks:
-        raise TransitionNotAllowed(
-            f"{change.number} has open tasks ({', '.join(sorted(open_tasks))}): close or cancel them first.",
-            object=change,
-        )
+    change_ensure_tasks_done(change=change)
     _ensure_allowed(change, "review", by)
     notes = (close_notes or "").strip()
     errors = {}

@@ -65,7 +65,15 @@ class IncidentAdmin(TicketAdmin):
     list_select_related = ("caller", "assignment_group", "assigned_to")
     date_hierarchy = "opened_at"
     ordering = ("-opened_at",)
-    autocomplete_fields = ("caller", "assignment_group", "assigned_to", "service", "configuration_item", "parent")
+    autocomplete_fields = (
+        "caller",
+        "assignment_group",
+        "assigned_to",
+        "service",
+        "configuration_item",
+        "parent",
+        "caused_by_change",
+    )
     readonly_fields = (
         "number",
         "state",
@@ -86,7 +94,17 @@ class IncidentAdmin(TicketAdmin):
         (_("Caller and assignment"), {"fields": ("caller", "opened_by", "assignment_group", "assigned_to")}),
         (
             _("Classification"),
-            {"fields": ("impact", "urgency", "service", "configuration_item", "major_incident", "parent")},
+            {
+                "fields": (
+                    "impact",
+                    "urgency",
+                    "service",
+                    "configuration_item",
+                    "major_incident",
+                    "parent",
+                    "caused_by_change",
+                )
+            },
         ),
         (_("Hold and resolution"), {"fields": ("state_category", "hold_reason", "close_code", "close_notes")}),
         (_("Times"), {"fields": ("opened_at", "resolved_at", "closed_at", "updated_at", "reopen_count")}),

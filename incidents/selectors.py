@@ -23,6 +23,7 @@ def incident_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Incident
         "close_code",
         "parent",
         "problem",
+        "caused_by_change",
     ).prefetch_related(Prefetch("sla_clocks", queryset=SLAClock.objects.select_related("definition", "schedule")))
     if not user.is_authenticated:
         return incidents.none()

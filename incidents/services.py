@@ -35,13 +35,23 @@ from itsm.services import (
 from slas.services import sla_evaluate
 
 if TYPE_CHECKING:
+    from changes.models import Change
     from problems.models import Problem
 
 logger = logging.getLogger(__name__)
 
 # Fields an agent may set on create and update. End users describe the incident and say how urgent it is for them;
 # its impact is the desk's assessment.
-STAFF_FIELDS = ("caller", "impact", "assignment_group", "assigned_to", "parent", "major_incident", "problem")
+STAFF_FIELDS = (
+    "caller",
+    "impact",
+    "assignment_group",
+    "assigned_to",
+    "parent",
+    "major_incident",
+    "problem",
+    "caused_by_change",
+)
 UPDATABLE_FIELDS = (
     "short_description",
     "description",
@@ -97,6 +107,7 @@ def incident_create(
     parent: Incident | None = None,
     major_incident: bool = False,
     problem: Problem | None = None,
+    caused_by_change: Change | None = None,
 ) -> Incident:
     """Log a new incident; an end user is always its caller and cannot set staff-only fields."""
     if not is_agent(by):
@@ -106,6 +117,7 @@ def incident_create(
             "major_incident": major_incident,
             "impact": impact != Impact.LOW,
             "problem": problem,
+            "caused_by_change": caused_by_change,
         }
         for field, value in staff.items():
             if value:
@@ -126,6 +138,7 @@ def incident_create(
         parent=parent,
         major_incident=major_incident,
         problem=problem,
+        caused_by_change=caused_by_change,
     )
     if incident.service is None and configuration_item is not None:
         incident.service = configuration_item.service

@@ -558,6 +558,7 @@ def _stage_needs(stage, count: int) -> int:
 
 def _request_stage(*, ticket: Ticket, policy, stage, by: User | None) -> list:
     """Ask a stage's approvers; refuse (400) a stage that resolves to too few approvers to ever be met."""
+    from itsm.approval_links import approval_link_url
     from itsm.models import Approval
 
     approvers = _stage_approvers(stage=stage, ticket=ticket)
@@ -585,8 +586,10 @@ def _request_stage(*, ticket: Ticket, policy, stage, by: User | None) -> list:
             ticket=ticket,
             recipient=user,
             subject=f"[{ticket.number}] Approval requested: {ticket.short_description}",
-            body=f"Your approval is requested for {ticket.number}.\n\n"
-            f"{settings.ITSM_SITE_URL}/api/v1/approvals/{approval.pk}/",
+            body=f"Your approval is requested for {ticket.number}: {ticket.short_description}\n\n"
+            f"Approve or reject (sign in as {user.get_username()}; the link is yours only and expires):\n"
+            f"{approval_link_url(approval)}\n\n"
+            f"By API: {settings.ITSM_SITE_URL}/api/v1/approvals/{approval.pk}/",
             key=f"{approval.pk}",
         )
     return approvals

@@ -1,12 +1,35 @@
-"""Change API serializers: changes, templates, the risk questionnaire and each transition's input."""
+"""Change API serializers: changes, their conflicts and tasks, templates, the risk questionnaire, the calendar and
+each transition's input."""
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
 from catalog.models import ConfigurationItem, Service
-from changes.enums import ChangeApproval, ChangeCloseCode, ChangeRisk, ChangeState, ChangeType
-from changes.models import Change, ChangeRiskAnswer, ChangeTemplate, RiskAnswerOption, RiskQuestion
+from changes.enums import (
+    ChangeApproval,
+    ChangeCloseCode,
+    ChangeConflictKind,
+    ChangeRisk,
+    ChangeState,
+    ChangeTaskState,
+    ChangeType,
+    ChangeWindowKind,
+)
+from changes.models import (
+    Change,
+    ChangeConflict,
+    ChangeRiskAnswer,
+    ChangeTask,
+    ChangeTemplate,
+    RiskAnswerOption,
+    RiskQuestion,
+)
 from itsm.api.fields import NameOrIdRelatedField, UsernameField
 from itsm.api.tickets import TEXT_LIMIT, TicketFieldsSerializer, refuse_owned
 
@@ -37,6 +60,20 @@ class ChangeRiskAnswerSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ChangeConflictSerializer(serializers.ModelSerializer):
+    """One conflict of a change, with its reason."""
+
+    kind = serializers.ChoiceField(choices=ChangeConflictKind.choices, read_only=True)
+    other_change = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    window = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    configuration_item = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = ChangeConflict
+        fields = ["kind", "reason", "other_change", "window", "configuration_item", "detected_at"]
+        read_only_fields = fields
+
+
 class ChangeSerializer(TicketFieldsSerializer):
     """A change as integrations read and write it (agents only)."""
 
@@ -52,6 +89,7 @@ class ChangeSerializer(TicketFieldsSerializer):
     )
     affected_services = NameOrIdRelatedField(queryset=Service.objects.filter(active=True), many=True, required=False)
     risk_answers = ChangeRiskAnswerSerializer(many=True, read_only=True)
+    conflicts = ChangeConflictSerializer(many=True, read_only=True)
 
     class Meta:
         model = Change
@@ -92,6 +130,7 @@ class ChangeSerializer(TicketFieldsSerializer):
             "close_code",
             "close_notes",
             "review_notes",
+            "conflicts",
             "opened_at",
             "resolved_at",
             "closed_at",
@@ -207,3 +246,156 @@ class ReviewInputSerializer(serializers.Serializer):
 
 class CloseInputSerializer(serializers.Serializer):
     review_notes = serializers.CharField(max_length=TEXT_LIMIT)
+
+
+class ScheduleInputSerializer(serializers.Serializer):
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=TEXT_LIMIT,
+        help_text="Change managers only: schedule despite the change's conflicts, for this reason (journaled).",
+    )
+
+
+class ChangeNumberField(NameOrIdRelatedField):
+    """A change, by number."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Change.objects.all())
+        super().__init__(name_field="number", **kwargs)
+
+
+class ChangeTaskSerializer(TicketFieldsSerializer):
+    """A change task, assigned to a team (agents only)."""
+
+    state = serializers.ChoiceField(choices=ChangeTaskState.choices, read_only=True)
+    change = ChangeNumberField(queryset=Change.objects.filter(active=True))
+
+    class Meta:
+        model = ChangeTask
+        fields = [
+            "number",
+            "change",
+            "short_description",
+            "description",
+            "opened_by",
+            "priority",
+            "state",
+            "state_code",
+            "state_category",
+            "active",
+            "assignment_group",
+            "assigned_to",
+            "service",
+            "configuration_item",
+            "close_notes",
+            "opened_at",
+            "closed_at",
+            "updated_at",
+            "sla_clocks",
+        ]
+        read_only_fields = ["number", "active", "close_notes", "opened_at", "closed_at", "updated_at"]
+        extra_kwargs = {"short_description": {"required": True}, "description": {"required": False}}
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name in ("service", "configuration_item"):  # from the change
+            fields[name].read_only = True
+        return fields
+
+    def validate(self, attrs):
+        refuse_owned(
+            self,
+            {
+                "state": "Use POST /api/v1/change-tasks/{number}/{transition}/ to change the state.",
+                "state_code": "Use POST /api/v1/change-tasks/{number}/{transition}/ to change the state.",
+                "change": "A task stays with its change.",
+            },
+            fixed=frozenset({"change"}),
+        )
+        return attrs
+
+
+class TaskCloseInputSerializer(serializers.Serializer):
+    close_notes = serializers.CharField(max_length=TEXT_LIMIT)
+
+
+class _DateOrDateTimeField(serializers.Field):
+    """An ISO date (midnight, current time zone) or date-time."""
+
+    default_error_messages = {"invalid": "Give an ISO date (2026-12-01) or date-time (2026-12-01T08:00:00Z)."}
+
+    def to_internal_value(self, data):
+        text = str(data).strip()
+        try:
+            value = parse_datetime(text)
+            if value is None:
+                day = parse_date(text)
+                value = datetime.combine(day, time()) if day else None
+        except ValueError:
+            value = None
+        if value is None:
+            self.fail("invalid")
+        return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+class CalendarQuerySerializer(serializers.Serializer):
+    start = _DateOrDateTimeField(help_text="From (inclusive): an ISO date or date-time.")
+    end = _DateOrDateTimeField(help_text="To (exclusive): an ISO date or date-time.")
+
+    def validate(self, attrs):
+        if attrs["end"] <= attrs["start"]:
+            raise serializers.ValidationError({"end": "The end must be after the start."})
+        limit = getattr(settings, "ITSM_CHANGE_CALENDAR_MAX_DAYS", 92)  # settings: default 92
+        if attrs["end"] - attrs["start"] > timedelta(days=limit):
+            raise serializers.ValidationError({"end": f"The range may span at most {limit} days."})
+        return attrs
+
+
+class CalendarChangeSerializer(serializers.ModelSerializer):
+    state = serializers.ChoiceField(choices=ChangeState.choices, read_only=True)
+    change_type = serializers.ChoiceField(choices=ChangeType.choices, read_only=True)
+    risk = serializers.ChoiceField(choices=ChangeRisk.choices, read_only=True)
+    assignment_group = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    assigned_to = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    affected_cis = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    conflicts = ChangeConflictSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Change
+        fields = [
+            "number",
+            "short_description",
+            "change_type",
+            "state",
+            "risk",
+            "planned_start",
+            "planned_end",
+            "assignment_group",
+            "assigned_to",
+            "affected_cis",
+            "conflicts",
+        ]
+        read_only_fields = fields
+
+
+class CalendarWindowSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="window.pk")
+    kind = serializers.ChoiceField(choices=ChangeWindowKind.choices, source="window.kind")
+    name = serializers.CharField(source="window.name")
+    description = serializers.CharField(source="window.describe")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    configuration_items = serializers.ListField(child=serializers.CharField())
+    services = serializers.ListField(child=serializers.CharField())
+
+
+class CalendarSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    changes = CalendarChangeSerializer(many=True)
+    windows = CalendarWindowSerializer(many=True)

@@ -1,5 +1,5 @@
 """The change API: changes (agents only; 404 for everyone else), one POST action per transition, the transitions
-list, the journal, standard changes from templates, the risk questionnaire."""
+list, the journal, conflicts, the calendar, change tasks, standard changes from templates, the risk questionnaire."""
 
 from __future__ import annotations
 
@@ -13,16 +13,27 @@ from rest_framework.response import Response
 from changes import services
 from changes.api.serializers import (
     AssessRiskInputSerializer,
+    CalendarQuerySerializer,
+    CalendarSerializer,
+    ChangeConflictSerializer,
     ChangeSerializer,
+    ChangeTaskSerializer,
     ChangeTemplateSerializer,
     CloseInputSerializer,
     FromTemplateInputSerializer,
     ReviewInputSerializer,
     RiskQuestionSerializer,
+    ScheduleInputSerializer,
+    TaskCloseInputSerializer,
 )
-from changes.filtersets import ChangeFilterSet
+from changes.filtersets import ChangeFilterSet, ChangeTaskFilterSet
 from changes.models import RiskAnswerOption, RiskQuestion
-from changes.selectors import change_list_visible_to, change_template_list_visible_to
+from changes.selectors import (
+    change_calendar,
+    change_list_visible_to,
+    change_task_list_visible_to,
+    change_template_list_visible_to,
+)
 from itsm.api.tickets import (
     AgentsOnlyElseNotFound,
     EmptyInputSerializer,
@@ -34,7 +45,7 @@ from itsm.api.tickets import (
 CHANGE_TRANSITIONS: Transitions = {
     "assess": (EmptyInputSerializer, services.change_assess, lambda d: {}),
     "request_approval": (EmptyInputSerializer, services.change_request_approval, lambda d: {}),
-    "schedule": (EmptyInputSerializer, services.change_schedule, lambda d: {}),
+    "schedule": (ScheduleInputSerializer, services.change_schedule, lambda d: d),
     "implement": (EmptyInputSerializer, services.change_implement, lambda d: {}),
     "review": (ReviewInputSerializer, services.change_review, lambda d: d),
     "close": (CloseInputSerializer, services.change_close, lambda d: d),
@@ -83,9 +94,10 @@ class ChangeViewSet(TicketViewSet):
         return self._run(request, "request_approval")
 
     @extend_schema(
-        request=EmptyInputSerializer,
+        request=ScheduleInputSerializer,
         responses=ChangeSerializer,
-        summary="-> Scheduled: from Authorize once approved, from New for standard changes",
+        summary="-> Scheduled: from Authorize once approved, from New for standard changes; 409 with the conflicts "
+        "unless a change manager gives an override reason",
     )
     @action(detail=True, methods=["post"])
     def schedule(self, request: Request, number: str) -> Response:
@@ -101,6 +113,7 @@ class ChangeViewSet(TicketViewSet):
     )
     @action(detail=True, methods=["post"])
     def review(self, request: Request, number: str) -> Response:
+        services.change_ensure_tasks_done(change=self.get_object())  # 409 naming the open tasks
         return self._run(request, "review")
 
     @extend_schema(request=CloseInputSerializer, responses=ChangeSerializer, summary="Review -> Closed")
@@ -121,6 +134,24 @@ class ChangeViewSet(TicketViewSet):
     @action(detail=True, methods=["post"])
     def revert_to_new(self, request: Request, number: str) -> Response:
         return self._run(request, "revert_to_new")
+
+    @extend_schema(responses=ChangeConflictSerializer(many=True), summary="The change's conflicts, with their reasons")
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def conflicts(self, request: Request, number: str) -> Response:
+        change = self.get_object()
+        return Response(ChangeConflictSerializer(change.conflicts.all(), many=True).data)
+
+    @extend_schema(
+        parameters=[CalendarQuerySerializer],
+        responses=CalendarSerializer,
+        summary="Changes planned in a range, with the blackout and maintenance windows' occurrences in it",
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def calendar(self, request: Request) -> Response:
+        query = CalendarQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = change_calendar(user=request.user, **query.validated_data)
+        return Response(CalendarSerializer(data, context=self.get_serializer_context()).data)
 
     @extend_schema(
         request=FromTemplateInputSerializer,
@@ -176,3 +207,56 @@ class RiskQuestionViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         options = Prefetch("options", queryset=RiskAnswerOption.objects.order_by("order", "id"))
         return RiskQuestion.objects.filter(active=True).prefetch_related(options)
+
+
+CHANGE_TASK_TRANSITIONS: Transitions = {
+    "assess": (EmptyInputSerializer, services.change_task_assess, lambda d: {}),
+    "start": (EmptyInputSerializer, services.change_task_start, lambda d: {}),
+    "close": (TaskCloseInputSerializer, services.change_task_close, lambda d: d),
+    "cancel": (ReasonInputSerializer, services.change_task_cancel, lambda d: d),
+}
+
+
+class ChangeTaskViewSet(TicketViewSet):
+    """Change tasks, looked up by number (TASK0001001); agents only."""
+
+    serializer_class = ChangeTaskSerializer
+    filterset_class = ChangeTaskFilterSet
+    transitions_table = CHANGE_TASK_TRANSITIONS
+    record_argument = "task"
+    comment_service = staticmethod(services.change_task_comment)
+
+    def get_queryset(self):
+        return change_task_list_visible_to(user=self.request.user)
+
+    def perform_create(self, serializer: ChangeTaskSerializer) -> None:
+        created = services.change_task_create(by=self.request.user, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=created.pk)
+
+    def perform_update(self, serializer: ChangeTaskSerializer) -> None:
+        updated = services.change_task_update(
+            task=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
+        serializer.instance = self.get_queryset().get(pk=updated.pk)
+
+    @extend_schema(request=EmptyInputSerializer, responses=ChangeTaskSerializer, summary="New -> Assess")
+    @action(detail=True, methods=["post"])
+    def assess(self, request: Request, number: str) -> Response:
+        return self._run(request, "assess")
+
+    @extend_schema(
+        request=EmptyInputSerializer, responses=ChangeTaskSerializer, summary="New or Assess -> Work in Progress"
+    )
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, number: str) -> Response:
+        return self._run(request, "start")
+
+    @extend_schema(request=TaskCloseInputSerializer, responses=ChangeTaskSerializer, summary="Close with notes")
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, number: str) -> Response:
+        return self._run(request, "close")
+
+    @extend_schema(request=ReasonInputSerializer, responses=ChangeTaskSerializer, summary="Cancel, with a reason")
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, number: str) -> Response:
+        return self._run(request, "cancel")

@@ -42,6 +42,15 @@ class ProblemNumberField(NameOrIdRelatedField):
         super().__init__(name_field="number", queryset=Problem.objects.all(), **kwargs)
 
 
+class ChangeNumberField(NameOrIdRelatedField):
+    """The change that caused an incident, by number (agents only: end users never see changes)."""
+
+    def __init__(self, **kwargs):
+        from changes.models import Change
+
+        super().__init__(name_field="number", queryset=Change.objects.all(), **kwargs)
+
+
 class IncidentSerializer(serializers.ModelSerializer):
     """An incident as integrations read and write it."""
 
@@ -54,6 +63,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     )
     parent = IncidentParentField(required=False, allow_null=True)
     problem = ProblemNumberField(required=False, allow_null=True)
+    caused_by_change = ChangeNumberField(required=False, allow_null=True)
     impact = serializers.ChoiceField(choices=Impact.choices, required=False)
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, read_only=True)
@@ -90,6 +100,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "parent",
             "major_incident",
             "problem",
+            "caused_by_change",
             "reopen_count",
             "opened_at",
             "resolved_at",
@@ -118,6 +129,7 @@ class IncidentSerializer(serializers.ModelSerializer):
                 fields[name].read_only = True
             # Problems are agents' records: an end user does not learn that one exists.
             fields.pop("problem", None)
+            fields.pop("caused_by_change", None)
         return fields
 
     def validate(self, attrs):

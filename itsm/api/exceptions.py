@@ -21,7 +21,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, TransitionNotAllowed):
-        return Response({"detail": str(exc), "code": "transition_not_allowed"}, status=status.HTTP_409_CONFLICT)
+        # A practice's refusal may carry its own code and details (a change's conflicts, for one).
+        body = {"detail": str(exc), "code": getattr(exc, "code", "transition_not_allowed")}
+        body.update(getattr(exc, "extra", {}))
+        return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, ProtectedError):
         return Response(
             {"detail": "This record is still referenced and cannot be deleted.", "code": "protected"},

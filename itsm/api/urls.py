@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from catalog.api.views import CatalogItemViewSet, ConfigurationItemViewSet, ServiceViewSet
-from changes.api.views import ChangeTemplateViewSet, ChangeViewSet, RiskQuestionViewSet
+from changes.api.views import ChangeTaskViewSet, ChangeTemplateViewSet, ChangeViewSet, RiskQuestionViewSet
 from incidents.api.views import CloseCodeViewSet, HoldReasonViewSet, IncidentViewSet
 from itsm.api.views import ApprovalViewSet, AttachmentViewSet, TeamViewSet, TokenView
 from mail.api.views import NotificationPreferenceView
@@ -22,6 +22,7 @@ router.register("problems", ProblemViewSet, basename="problem")
 router.register("problem-tasks", ProblemTaskViewSet, basename="problem-task")
 router.register("knowledge-articles", KnowledgeArticleViewSet, basename="knowledge-article")
 router.register("changes", ChangeViewSet, basename="change")
+router.register("change-tasks", ChangeTaskViewSet, basename="change-task")
 router.register("change-templates", ChangeTemplateViewSet, basename="change-template")
 router.register("risk-questions", RiskQuestionViewSet, basename="risk-question")
 router.register("approvals", ApprovalViewSet, basename="approval")

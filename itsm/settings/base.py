@@ -284,6 +284,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = ITSM_ATTACHMENT_MAX_BYTES + 1024 * 1024
 ITSM_DEMO_PASSWORD = env.str("ITSM_DEMO_PASSWORD", default="demo")
 ITSM_SITE_URL = env.str("ITSM_SITE_URL", default="http://localhost:8000")
 
+# --- Changes ----------------------------------------------------------------
+# How many hops along the CI dependency graph (both ways) a change conflicts with changes on related CIs.
+ITSM_CHANGE_CONFLICT_DEPTH = env.int("ITSM_CHANGE_CONFLICT_DEPTH", default=3)
+# The widest range the change calendar (API and page) answers at once.
+ITSM_CHANGE_CALENDAR_MAX_DAYS = env.int("ITSM_CHANGE_CALENDAR_MAX_DAYS", default=92)
+# How long a one-click approval link in an email stays valid.
+ITSM_APPROVAL_LINK_MAX_AGE_DAYS = env.int("ITSM_APPROVAL_LINK_MAX_AGE_DAYS", default=7)
+
 DJANGO_FSM_LOG_STORAGE_METHOD = "django_fsm_log.backends.SimpleBackend"
 
 LOGGING = {

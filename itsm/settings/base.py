@@ -4,6 +4,7 @@ With no environment at all this is the embedded default: SQLite and a Celery tra
 so `make run` needs no server installed. `DATABASE_URL` and `REDIS_URL` switch to PostgreSQL and Redis.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -28,6 +29,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -55,6 +58,7 @@ MIDDLEWARE = [
     # First: /healthz/ must answer probes on the container's own address, before host checks and HTTPS redirects.
     "itsm.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -64,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a django-axes lockout into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "itsm.urls"
@@ -104,7 +110,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Permission predicates (itsm/rules.py) are called directly; model permissions drive the admin.
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# The lockout check comes first: a locked-out account or address is refused before its password is checked.
+AUTHENTICATION_BACKENDS = ["itsm.security.LoginLockoutBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -161,7 +168,15 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "itsm.api.exceptions.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "itsm.api.throttling.AnonymousClientThrottle",
+        "itsm.api.throttling.UserThrottle",
+    ],
+}
+# API rate limits (itsm/api/throttling.py), counted in the default cache: Redis when REDIS_URL is set.
+ITSM_API_THROTTLE_RATES = {
+    "anon": env.str("ITSM_API_THROTTLE_ANON", default="60/min"),
+    "user": env.str("ITSM_API_THROTTLE_USER", default="600/min"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ITSM service desk API",
@@ -283,6 +298,49 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = ITSM_ATTACHMENT_MAX_BYTES + 1024 * 1024
 
 ITSM_DEMO_PASSWORD = env.str("ITSM_DEMO_PASSWORD", default="demo")
 ITSM_SITE_URL = env.str("ITSM_SITE_URL", default="http://localhost:8000")
+
+# --- Abuse limits and security headers (SECURITY.md) -------------------------
+# The cache counts API requests: Redis when one is configured, so every web process shares one count; the embedded
+# default has no Redis and counts per process.
+CACHE_URL = env.str("CACHE_URL", default=REDIS_URL)
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "itsm"}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "itsm"}
+    )
+}
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: clients connect directly). The login
+# lockout and the API throttles take the client's address from here (itsm.security.client_ip), never from a header
+# the client wrote itself.
+ITSM_TRUSTED_PROXY_COUNT = env.int("ITSM_TRUSTED_PROXY_COUNT", default=0)
+# django-axes: 5 failed logins lock the account, and separately the client address, for 15 minutes.
+AXES_FAILURE_LIMIT = env.int("ITSM_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ITSM_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "itsm.security.client_ip"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# Content Security Policy (django-csp): scripts and styles from our own origin only. Inline style attributes are
+# allowed (progress bars set their width), inline <style> and <script> are not; nothing may frame the app.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # --- Changes ----------------------------------------------------------------
 # How many hops along the CI dependency graph (both ways) a change conflicts with changes on related CIs.

@@ -39,3 +39,18 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 # Tests never run collectstatic: serve from the finders.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# API throttles and other cache users count in Redis under test as in production (a key prefix per test process
+# keeps parallel runs apart); without a reachable Redis, a local cache, unless services are required.
+if _reachable("127.0.0.1", 6379) or "REDIS_URL" in os.environ:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": ITSM_TEST_REDIS_URL,
+            "KEY_PREFIX": f"itsm-test-{os.getpid()}",
+        }
+    }
+elif REQUIRE_SERVICES:
+    raise RuntimeError("ITSM_REQUIRE_SERVICES=1 but no Redis is reachable on 127.0.0.1:6379")
+# Generous limits so the suite's own traffic from 127.0.0.1 is never throttled; tests/security/test_abuse.py sets
+# tight ones to prove the limits.
+ITSM_API_THROTTLE_RATES = {"anon": "100000/min", "user": "100000/min"}

@@ -1,28 +1,26 @@
 """Browser routes of the incident practice: the agent workspace (/workspace/) and the self-service portal (/portal/)."""
 
 from django.urls import path
-from django.views.generic import RedirectView
 
 from incidents import portal_views, views
+from itsm.workspace import views as ws
 
 app_name = "incidents"
 
 NUMBER = "<str:number>"
+INCIDENTS = {"practice": "incidents"}
 
 urlpatterns = [
-    # Agent workspace
-    path(
-        "workspace/",
-        RedirectView.as_view(url="/workspace/incidents/?active=true", permanent=False),
-        name="workspace_home",
-    ),
-    path("workspace/incidents/", views.incident_list, name="incident_list"),
+    # Agent workspace: the generic views of itsm.workspace (incidents/workspace.py declares the practice); these
+    # names stay for the links and tests that use them.
     path("workspace/incidents/new/", views.incident_create, name="incident_create"),
-    path(f"workspace/incidents/{NUMBER}/", views.incident_detail, name="incident_detail"),
-    path(f"workspace/incidents/{NUMBER}/comment/", views.incident_comment, name="incident_comment"),
+    path("workspace/incidents/", ws.ticket_list, INCIDENTS, name="incident_list"),
+    path(f"workspace/incidents/{NUMBER}/", ws.ticket_detail, INCIDENTS, name="incident_detail"),
+    path(f"workspace/incidents/{NUMBER}/comment/", ws.ticket_comment, INCIDENTS, name="incident_comment"),
     path(
         f"workspace/incidents/{NUMBER}/transition/<slug:name>/",
-        views.incident_transition,
+        ws.ticket_transition,
+        INCIDENTS,
         name="incident_transition",
     ),
     # Self-service portal

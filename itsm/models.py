@@ -147,6 +147,9 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Bumped by the kernel on every field change and transition (itsm.services.ticket_version_bump): the workspace
+    # and the API's If-Match / ETag refuse to overwrite a ticket someone else changed meanwhile.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         verbose_name = _("ticket")
@@ -157,6 +160,12 @@ class Ticket(models.Model):
             models.Index(fields=["assigned_to", "active"], name="ticket_assignee_active"),
             models.Index(fields=["caller", "-opened_at"], name="ticket_caller_opened"),
             models.Index(fields=["state_category", "priority", "opened_at"], name="ticket_category_priority"),
+            # The workspace queues: keyset pages over (sort column, id) within a kind, a team or an assignee.
+            models.Index(fields=["kind", "active", "-opened_at", "-id"], name="ticket_kind_active_opened"),
+            models.Index(fields=["assignment_group", "active", "-opened_at", "-id"], name="ticket_group_active_opened"),
+            models.Index(fields=["assigned_to", "active", "-opened_at", "-id"], name="ticket_assignee_opened"),
+            models.Index(fields=["kind", "-updated_at", "-id"], name="ticket_kind_updated"),
+            models.Index(fields=["kind", "priority", "-opened_at", "-id"], name="ticket_kind_priority"),
         ]
 
     def __str__(self) -> str:
@@ -188,6 +197,8 @@ class JournalEntry(models.Model):
     state_category = models.CharField(_("state category after"), max_length=24, blank=True)
     old_raw = models.CharField(_("old raw value"), max_length=64, blank=True)
     new_raw = models.CharField(_("new raw value"), max_length=64, blank=True)
+    # The ticket's version this entry produced (field changes and transitions): "what changed since version N".
+    ticket_version = models.PositiveIntegerField(_("ticket version"), null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -197,6 +208,27 @@ class JournalEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.ticket_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SavedFilter(models.Model):
+    """A user's named list view in the workspace: a practice (or queue), its filters, sort and columns."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters")
+    practice = models.CharField(_("list"), max_length=40)
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("query string"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["practice", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "practice", "name"], name="saved_filter_unique_name"),
+        ]
+        verbose_name = _("saved filter")
+        verbose_name_plural = _("saved filters")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.practice} / {self.name}"
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

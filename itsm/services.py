@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Model, Q
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
@@ -133,12 +133,27 @@ def _journal_emit(ticket: Ticket, entries: list[JournalEntry]) -> None:
             )
 
 
+def ticket_version_bump(*, ticket: Ticket) -> int:
+    """Count one more change of the ticket (a transition or field changes) in the database and on the object.
+
+    One atomic UPDATE ... RETURNING, so concurrent changes each get their own version; the object's `version`
+    follows, so a later full save writes it back unchanged.
+    """
+    table = Ticket._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET version = version + 1 WHERE id = %s RETURNING version", [ticket.pk])
+        row = cursor.fetchone()
+    ticket.version = row[0]
+    return ticket.version
+
+
 def journal_transition(
     *, ticket: Ticket, actor: User | None, name: str, from_state: str, to_state: str, body: str = ""
 ) -> JournalEntry:
-    """Record a state transition in the journal, with the state category it led to."""
+    """Record a state transition in the journal, with the state category it led to (a new ticket version)."""
     return journal_add(
         ticket=ticket,
+        ticket_version=ticket_version_bump(ticket=ticket),
         actor=actor,
         kind=JournalKind.TRANSITION,
         transition=name,
@@ -173,7 +188,12 @@ def _raw(value: Any) -> str:
 def journal_field_changes(
     *, ticket: Ticket, actor: User | None, changes: Iterable[tuple[str, Any, Any]]
 ) -> list[JournalEntry]:
-    """Record field changes (field, old value, new value) in one bulk insert, readable and machine-readable."""
+    """Record field changes (field, old value, new value) in one bulk insert, readable and machine-readable; they make
+    one new ticket version."""
+    changes = list(changes)
+    if not changes:
+        return []
+    version = ticket_version_bump(ticket=ticket)
     now = timezone.now()
     entries = [
         JournalEntry(
@@ -186,6 +206,7 @@ def journal_field_changes(
             old_raw=_raw(old),
             new_raw=_raw(new),
             created_at=now,
+            ticket_version=version,
         )
         for field, old, new in changes
     ]

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("changes.urls")),
     # The portal first: its pages replace the incident-only portal views at the same addresses.
     path("", include("portal.urls")),
+    path("", include("itsm.workspace.urls")),
     path("", include("incidents.urls")),
     path("", include("slas.urls")),
 ]

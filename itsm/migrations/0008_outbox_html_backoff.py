@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("itsm", "0006_approvals"),
+        ("itsm", "0007_workspace"),
     ]
 
     operations = [

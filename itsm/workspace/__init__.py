@@ -101,7 +101,7 @@ class Practice:
     facts: list[tuple[Any, str]] = field(default_factory=list)
     links: Callable[[Any], Iterable[LinkGroup]] | None = None
     create_url: str = ""
-    default_sort: str = "-opened_at"
+    default_sort: str = "-opened"  # a column key, "-" for descending
     order: int = 100
 
     def column(self, key: str) -> Column | None:

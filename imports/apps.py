@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportsConfig(AppConfig):
+    """Imports from other service desks: the ServiceNow incident export and event log."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "imports"
+    verbose_name = _("Imports")

@@ -1,0 +1,120 @@
+"""ServiceNow import on a slice of the real event log (shared/data/incident_event_log, read in place): incidents with
+their journal, priorities as in the log, idempotent re-runs, refused rows with their line, numbering kept clear."""
+
+import csv
+import gzip
+import io
+import itertools
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from imports.models import ImportedRecord
+from imports.servicenow import STATES, Importer
+from incidents.enums import IncidentState
+from incidents.models import Incident
+from incidents.services import incident_create
+from itsm.enums import JournalKind
+from itsm.models import JournalEntry
+
+pytestmark = pytest.mark.django_db
+
+LOG = Path(__file__).resolve().parents[3] / "shared" / "data" / "incident_event_log" / "incident_event_log_dev.csv.gz"
+if not LOG.exists():
+    LOG = Path("/work/shared/data/incident_event_log/incident_event_log_dev.csv.gz")
+HEADER = (
+    "number,incident_state,active,reassignment_count,reopen_count,sys_mod_count,made_sla,caller_id,opened_by,"
+    "opened_at,sys_created_by,sys_created_at,sys_updated_by,sys_updated_at,contact_type,location,category,"
+    "subcategory,u_symptom,cmdb_ci,impact,urgency,priority,assignment_group,assigned_to,knowledge,"
+    "u_priority_confirmation,notify,problem_id,rfc,vendor,caused_by,closed_code,resolved_by,resolved_at,closed_at"
+)
+
+
+def _slice(tmp_path: Path, incidents: int) -> tuple[Path, dict[str, list[dict]]]:
+    """The first `incidents` incidents of the real log, every row of each, written to a temporary file."""
+    if not LOG.exists():
+        pytest.skip("shared/data/incident_event_log is not here")
+    rows: dict[str, list[dict]] = {}
+    out = io.StringIO()
+    with gzip.open(LOG, "rt", newline="") as handle:
+        reader = csv.DictReader(handle)
+        writer = csv.DictWriter(out, fieldnames=reader.fieldnames)
+        writer.writeheader()
+        for row in reader:
+            if row["number"] not in rows and len(rows) == incidents:
+                break
+            rows.setdefault(row["number"], []).append(row)
+            writer.writerow(row)
+    path = tmp_path / "slice.csv"
+    path.write_text(out.getvalue())
+    return path, rows
+
+
+def test_slice_imports_with_history_and_the_logs_priorities(tmp_path):
+    path, rows = _slice(tmp_path, 60)
+    report = Importer().run(path)
+    assert (report.incidents, report.errors) == (60, []) and report.events == sum(map(len, rows.values()))
+    assert report.rate > 0
+    for number, events in rows.items():
+        record = ImportedRecord.objects.select_related("ticket").get(external_id=number)
+        incident = Incident.objects.get(pk=record.ticket_id)
+        assert incident.priority == int(events[-1]["priority"][0]), number
+        assert incident.impact == int(events[-1]["impact"][0]) and incident.urgency == int(events[-1]["urgency"][0])
+        journal = JournalEntry.objects.filter(ticket=incident)
+        assert journal.filter(kind=JournalKind.TRANSITION, transition="create").count() == 1
+        states = [STATES[e["incident_state"].lower()] for e in events if e["incident_state"] != "-100"]
+        changes = sum(1 for a, b in itertools.pairwise(states) if a != b)
+        assert journal.filter(kind=JournalKind.TRANSITION, transition="import").count() == changes, number
+        if events[-1]["incident_state"] == "Closed":
+            assert incident.state == IncidentState.CLOSED and incident.closed_at is not None and not incident.active
+    # The journal is in time order and the assignee is a member of the group (as our own rules require).
+    some = Incident.objects.exclude(assigned_to=None).exclude(assignment_group=None).first()
+    assert some.assignment_group.members.filter(pk=some.assigned_to_id).exists()
+
+
+def test_running_twice_changes_nothing(tmp_path):
+    path, _rows = _slice(tmp_path, 25)
+    Importer().run(path)
+    counts = (Incident.objects.count(), JournalEntry.objects.count(), ImportedRecord.objects.count())
+    again = Importer().run(path)
+    assert (again.incidents, again.skipped) == (0, 25)
+    assert (Incident.objects.count(), JournalEntry.objects.count(), ImportedRecord.objects.count()) == counts
+
+
+def test_unmappable_rows_are_reported_with_line_and_nothing_half_imported(tmp_path):
+    good = "INC0000001,New,true,0,0,0,true,Caller 1,Opened by 1,1/1/2016 09:00,x,1/1/2016 09:00,Updated by 1,"
+    good += "1/1/2016 09:00,Phone,L,C,S,Y,?,2 - Medium,2 - Medium,3 - Moderate,Group 1,Resolver 1,true,false,N,"
+    good += "?,?,?,?,?,?,?,?"
+    bad_second_row = good.replace("INC0000001", "INC0000002")
+    bad = bad_second_row.replace(",New,", ",Active,").replace("2 - Medium,2 - Medium", "9 - Huge,2 - Medium")
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join([HEADER, good, bad_second_row, bad]) + "\n")
+    report = Importer().run(path)
+    assert report.incidents == 1 and len(report.errors) == 1
+    assert report.errors[0].line == 4 and "impact" in report.errors[0].reason
+    assert not ImportedRecord.objects.filter(external_id="INC0000002").exists()
+    assert not Incident.objects.filter(number="INC0000002").exists()
+
+
+def test_a_number_in_use_gets_a_new_one_and_numbering_continues_past_imports(tmp_path, agent, end_user):
+    native = incident_create(by=agent, caller=end_user, short_description="native")
+    row = (
+        f"{native.number},New,true,0,0,0,true,Caller 1,Opened by 1,1/1/2016 09:00,x,1/1/2016 09:00,Updated by 1,"
+        "1/1/2016 09:00,Phone,L,C,S,Y,?,2 - Medium,2 - Medium,3 - Moderate,?,?,true,false,N,?,?,?,?,?,?,?,?"
+    )
+    high = row.replace(native.number, "INC0099999")
+    path = tmp_path / "clash.csv"
+    path.write_text("\n".join([HEADER, row, high]) + "\n")
+    assert Importer().run(path).incidents == 2
+    imported = ImportedRecord.objects.get(external_id=native.number).ticket
+    assert imported.number != native.number and native.number in imported.description
+    assert incident_create(by=agent, caller=end_user, short_description="next").number == "INC0100000"
+
+
+def test_command_reports_rate_and_refuses_missing_file(tmp_path, capsys):
+    path, _rows = _slice(tmp_path, 5)
+    call_command("import_incidents", str(path), "--no-progress")
+    assert "events/s" in capsys.readouterr().out
+    with pytest.raises(CommandError):
+        call_command("import_incidents", str(tmp_path / "none.csv"))

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django_fsm import TransitionNotAllowed
 
+from automation.services import apply_rules_on_create
 from catalog.models import ConfigurationItem, Service
 from changes.conflicts import Conflict
 from changes.enums import (
@@ -236,6 +237,7 @@ def change_create(
         planned_end=planned_end,
     )
     _created(change, by)
+    apply_rules_on_create(ticket=change, by=by)
     change.affected_cis.set(affected_cis)
     change.affected_services.set(affected_services)
     change_conflicts_refresh(change=change)

@@ -8,7 +8,7 @@ from incidents.enums import IncidentState
 from incidents.models import Incident
 from itsm.enums import Priority
 from itsm.filtersets import NameOrIdFilter, search_text
-from itsm.models import Team
+from itsm.models import Category, Team
 
 
 class IncidentFilterSet(django_filters.FilterSet):
@@ -21,6 +21,8 @@ class IncidentFilterSet(django_filters.FilterSet):
     caller = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
     service = NameOrIdFilter(queryset=Service.objects.all())
     configuration_item = NameOrIdFilter(queryset=ConfigurationItem.objects.all())
+    category = django_filters.ModelMultipleChoiceFilter(queryset=Category.objects.filter(practice="incident"))
+    subcategory = django_filters.ModelMultipleChoiceFilter(queryset=Category.objects.filter(practice="incident"))
     opened_at = django_filters.IsoDateTimeFromToRangeFilter()
     unassigned = django_filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull", label="Unassigned")
     active = django_filters.BooleanFilter()
@@ -37,6 +39,8 @@ class IncidentFilterSet(django_filters.FilterSet):
             "caller",
             "service",
             "configuration_item",
+            "category",
+            "subcategory",
             "opened_at",
             "unassigned",
             "active",

@@ -19,6 +19,8 @@ def incident_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Incident
         "assigned_to",
         "service",
         "configuration_item",
+        "category",
+        "subcategory",
         "hold_reason",
         "close_code",
         "parent",

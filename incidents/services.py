@@ -16,11 +16,12 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from automation.services import apply_rules_on_create
 from catalog.models import ConfigurationItem, Service
 from incidents.enums import AWAITING_CALLER, OPEN_INCIDENT_STATES, IncidentState
 from incidents.models import CloseCode, HoldReason, Incident
 from itsm.enums import Impact, JournalKind, TicketKind, Urgency
-from itsm.models import Team
+from itsm.models import Category, Team
 from itsm.rules import is_agent
 from itsm.selectors import priority_for
 from itsm.services import (
@@ -59,6 +60,8 @@ UPDATABLE_FIELDS = (
     "urgency",
     "service",
     "configuration_item",
+    "category",
+    "subcategory",
     *STAFF_FIELDS,
 )
 
@@ -108,6 +111,8 @@ def incident_create(
     major_incident: bool = False,
     problem: Problem | None = None,
     caused_by_change: Change | None = None,
+    category: Category | None = None,
+    subcategory: Category | None = None,
 ) -> Incident:
     """Log a new incident; an end user is always its caller and cannot set staff-only fields."""
     if not is_agent(by):
@@ -139,6 +144,8 @@ def incident_create(
         major_incident=major_incident,
         problem=problem,
         caused_by_change=caused_by_change,
+        category=category,
+        subcategory=subcategory,
     )
     if incident.service is None and configuration_item is not None:
         incident.service = configuration_item.service
@@ -149,6 +156,7 @@ def incident_create(
     incident.save()
     entry = journal_transition(ticket=incident, actor=by, name="create", from_state="", to_state=incident.state)
     sla_evaluate(ticket=incident, at=entry.created_at)
+    apply_rules_on_create(ticket=incident, by=by)
     _notify(
         incident=incident,
         event="incident.created",

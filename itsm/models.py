@@ -86,6 +86,49 @@ class PriorityRule(models.Model):
         return f"impact {self.impact} x urgency {self.urgency} -> {self.priority}"
 
 
+class Category(models.Model):
+    """A ticket category of one practice or, with a parent, one of its subcategories (two levels, admin-editable)."""
+
+    practice = models.CharField(_("practice"), max_length=20, choices=TicketKind.choices)
+    name = models.CharField(_("name"), max_length=80)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text=_("Set for a subcategory."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=100)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["practice", "order", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "name"], condition=models.Q(parent__isnull=True), name="category_unique_top_name"
+            ),
+            models.UniqueConstraint(fields=["parent", "name"], name="category_unique_sub_name"),
+        ]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return f"{self.parent.name} / {self.name}" if self.parent_id else self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.parent_id is not None:
+            if self.parent.parent_id is not None:
+                raise ValidationError({"parent": _("A subcategory cannot have subcategories.")})
+            if self.parent.practice != self.practice:
+                raise ValidationError({"parent": _("The parent category belongs to another practice.")})
+            if self.pk is not None and self.parent_id == self.pk:
+                raise ValidationError({"parent": _("A category cannot be its own parent.")})
+
+
 class Ticket(models.Model):
     """The parent of every record people work (incident, problem, change, request, task): multi-table inheritance."""
 
@@ -133,6 +176,24 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+    )
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"parent__isnull": True},
+    )
+    subcategory = models.ForeignKey(
+        Category,
+        verbose_name=_("subcategory"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"parent__isnull": False},
     )
     impact = models.PositiveSmallIntegerField(_("impact"), choices=Impact.choices, default=Impact.LOW)
     urgency = models.PositiveSmallIntegerField(_("urgency"), choices=Urgency.choices, default=Urgency.LOW)

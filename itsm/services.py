@@ -63,7 +63,20 @@ def ticket_field_errors(ticket: Ticket, *, assignable: str) -> dict[str, str]:
             and not ticket.assignment_group.members.filter(pk=ticket.assigned_to.pk).exists()
         ):
             errors["assigned_to"] = f"{ticket.assigned_to} is not a member of {ticket.assignment_group}."
+    errors |= ticket_category_errors(ticket)
     return errors
+
+
+def ticket_category_errors(ticket: Ticket) -> dict[str, str]:
+    """A category is a top-level category of the ticket's practice; a subcategory is one of that category's."""
+    errors: dict[str, str] = {}
+    category, subcategory = ticket.category, ticket.subcategory
+    if category is not None and (category.parent_id is not None or category.practice != ticket.kind):
+        errors["category"] = f"'{category}' is not a {ticket.kind} category."
+    if subcategory is not None and (category is None or subcategory.parent_id != category.pk):
+        errors["subcategory"] = f"'{subcategory}' is not a subcategory of the ticket's category."
+    return errors
+
 
 
 def transition_ensure_allowed(*, user: User, transition: Callable[..., Any]) -> None:

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from automation.services import apply_rules_on_create
 from catalog.models import ConfigurationItem, Service
 from incidents.enums import IncidentState
 from incidents.models import CloseCode, Incident
@@ -194,6 +195,7 @@ def problem_create(
         configuration_item=configuration_item,
     )
     _created(problem, by)
+    apply_rules_on_create(ticket=problem, by=by)
     return problem
 
 

@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from automation.services import apply_rules_on_create
 from catalog.models import CatalogItem
 from catalog.selectors import catalog_item_current_version, catalog_items_available_to
 from catalog.variables import variables_validate
@@ -174,6 +175,7 @@ def request_create(*, by: User, items: list[dict[str, Any]]) -> Request:
     title = first.name if len(lines) == 1 else f"{first.name} and {len(lines) - 1} more"
     request = Request(short_description=title[:160], caller=by, opened_by=by, service=first.service)
     _create_ticket(request, by)
+    apply_rules_on_create(ticket=request, by=by)
     created = []
     for item, version, quantity, stored, display, files in lines:
         definition = version.definition

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from catalog.models import ConfigurationItem, Service
 from itsm.enums import JournalKind
 from itsm.models import JournalEntry, Ticket
+from itsm.registry import events_emit
 from itsm.rules import is_admin
 from itsm.services import outbox_enqueue_many, ticket_set_fields
 from slas.business_time import BusinessCalendar
@@ -434,8 +435,9 @@ def _record_milestones(crossed: list[tuple[SLAClock, int, int]]) -> None:
         for clock, percent, reached in crossed
     ]
     with connection.cursor() as cursor:
+        # Table and column names come from model metadata, never from input; every value is a bound parameter.
         cursor.execute(
-            f"INSERT INTO {SLAMilestone._meta.db_table} (clock_id, percent, reached_at, recorded_at)"
+            f"INSERT INTO {SLAMilestone._meta.db_table} (clock_id, percent, reached_at, recorded_at)"  # nosec B608
             f" VALUES {', '.join(['(%s, %s, %s, %s)'] * len(rows))}"
             " ON CONFLICT (clock_id, percent) DO NOTHING RETURNING clock_id, percent",
             [value for row in rows for value in row],
@@ -468,6 +470,13 @@ def _milestone_actions(reached: list[tuple[SLAClock, int, datetime]]) -> None:
         what = _("breached") if percent == BREACH_PERCENT else _("reached %(percent)s%%") % {"percent": percent}
         text = f"SLA '{clock.definition.name}' {what} at {reached_at:%Y-%m-%d %H:%M} UTC."
         entries.append(JournalEntry(ticket=ticket, actor=None, kind=JournalKind.SLA, body=text))
+        # Listeners (triggers, webhooks) hear every milestone, whether or not an action notifies anyone.
+        events_emit(
+            event="sla.breached" if percent == BREACH_PERCENT else "sla.warning",
+            ticket=ticket,
+            key=f"clock{clock.pk}:{percent}",
+            data={"sla": clock.definition.name, "percent": percent},
+        )
         changes: dict = {}
         for action in actions[clock.definition_id, percent]:
             recipients = []
@@ -528,9 +537,11 @@ def _save_states(clocks: list[SLAClock]) -> None:
     fields = [SLAClock._meta.get_field(name) for name in _STATE_FIELDS]
     columns = [connection.ops.quote_name(f.column) for f in fields]
     row = "(%s::bigint, " + ", ".join(f"%s::{f.db_type(connection)}" for f in fields) + ")"
+    assignments = ", ".join(f"{c} = v.{c}" for c in columns)
     with connection.cursor() as cursor:
+        # Table and column names come from model metadata, never from input; every value is a bound parameter.
         cursor.execute(
-            f"UPDATE {SLAClock._meta.db_table} AS c SET {', '.join(f'{c} = v.{c}' for c in columns)}"
+            f"UPDATE {SLAClock._meta.db_table} AS c SET {assignments}"  # nosec B608
             f" FROM (VALUES {', '.join([row] * len(clocks))}) AS v(id, {', '.join(columns)}) WHERE c.id = v.id",
             [value for clock in clocks for value in (clock.pk, *(getattr(clock, name) for name in _STATE_FIELDS))],
         )

@@ -8,7 +8,7 @@ from catalog.models import ConfigurationItem, Service
 from incidents.enums import IncidentState
 from incidents.models import CloseCode, HoldReason, Incident
 from incidents.services import STAFF_FIELDS
-from itsm.api.fields import NameOrIdRelatedField, UsernameField
+from itsm.api.fields import CategoryField, NameOrIdRelatedField, UsernameField
 from itsm.api.tickets import TEXT_LIMIT
 from itsm.enums import Impact, Priority, StateCategory, Urgency
 from itsm.models import Team
@@ -61,6 +61,8 @@ class IncidentSerializer(serializers.ModelSerializer):
     configuration_item = NameOrIdRelatedField(
         queryset=ConfigurationItem.objects.filter(active=True), required=False, allow_null=True
     )
+    category = CategoryField(practice="incident")
+    subcategory = CategoryField(practice="incident", sub=True)
     parent = IncidentParentField(required=False, allow_null=True)
     problem = ProblemNumberField(required=False, allow_null=True)
     caused_by_change = ChangeNumberField(required=False, allow_null=True)
@@ -97,6 +99,8 @@ class IncidentSerializer(serializers.ModelSerializer):
             "assigned_to",
             "service",
             "configuration_item",
+            "category",
+            "subcategory",
             "parent",
             "major_incident",
             "problem",

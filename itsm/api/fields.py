@@ -27,7 +27,7 @@ class NameOrIdRelatedField(serializers.RelatedField):
         if isinstance(data, bool) or not isinstance(data, int | str):
             self.fail("invalid")
         text = str(data).strip()
-        if not text or len(text) > 200:
+        if not text or len(text) > 200 or "\x00" in text:  # PostgreSQL refuses NUL in a query: not a 500
             self.fail("invalid")
         queryset = self.get_queryset()
         try:
@@ -45,3 +45,26 @@ class UsernameField(NameOrIdRelatedField):
     def __init__(self, **kwargs):
         kwargs.setdefault("queryset", get_user_model().objects.filter(is_active=True))
         super().__init__(name_field="username", **kwargs)
+
+
+class CategoryField(NameOrIdRelatedField):
+    """A category or subcategory of one practice, written as its name or id and read back as its name.
+
+    Subcategory names may repeat under different categories: such a name is refused as ambiguous (give the id).
+    """
+
+    default_error_messages = {**NameOrIdRelatedField.default_error_messages, "ambiguous": "'{value}' is ambiguous."}
+
+    def __init__(self, *, practice: str, sub: bool = False, **kwargs):
+        from itsm.models import Category
+
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        queryset = Category.objects.filter(practice=practice, active=True, parent__isnull=not sub)
+        super().__init__(queryset=queryset, **kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except self.get_queryset().model.MultipleObjectsReturned:
+            self.fail("ambiguous", value=str(data).strip())

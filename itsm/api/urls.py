@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from automation.api.views import CategoryViewSet, DryRunView
 from catalog.api.views import CatalogItemViewSet, ConfigurationItemViewSet, ServiceViewSet
 from changes.api.views import ChangeTaskViewSet, ChangeTemplateViewSet, ChangeViewSet, RiskQuestionViewSet
 from incidents.api.views import CloseCodeViewSet, HoldReasonViewSet, IncidentViewSet
@@ -39,10 +40,12 @@ router.register("requested-items", RequestedItemViewSet, basename="requested-ite
 router.register("fulfilment-tasks", FulfilmentTaskViewSet, basename="fulfilment-task")
 router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
+router.register("categories", CategoryViewSet, basename="category")
 
 urlpatterns = [
     path("v1/auth/token/", TokenView.as_view(), name="api-token"),
     path("v1/notification-preferences/", NotificationPreferenceView.as_view(), name="api-notification-preferences"),
+    path("v1/automation/dry-run/", DryRunView.as_view(), name="api-automation-dry-run"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "portal",
     "mail",
     "webhooks",
+    "automation",
     "imports",
     "demo",
 ]

@@ -1,0 +1,74 @@
+"""Automation API serializers: the dry run's input (a ticket number or a draft) and its answer; categories."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from automation.enums import TriggerEvent
+from catalog.models import ConfigurationItem, Service
+from itsm.api.fields import NameOrIdRelatedField, UsernameField
+from itsm.enums import Impact, TicketKind, Urgency
+from itsm.models import Category, Team
+
+DRAFT_KINDS = [(k, v) for k, v in TicketKind.choices if k in ("incident", "problem", "change", "request")]
+
+
+class DraftSerializer(serializers.Serializer):
+    """A ticket that does not exist yet, as the rules would see it on creation."""
+
+    kind = serializers.ChoiceField(choices=DRAFT_KINDS, default=TicketKind.INCIDENT)
+    short_description = serializers.CharField(max_length=160)
+    description = serializers.CharField(required=False, default="", allow_blank=True, max_length=20000)
+    caller = UsernameField(required=False)
+    impact = serializers.ChoiceField(choices=Impact.choices, default=Impact.LOW)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.LOW)
+    assignment_group = NameOrIdRelatedField(queryset=Team.objects.filter(active=True), required=False)
+    assigned_to = UsernameField(required=False)
+    service = NameOrIdRelatedField(queryset=Service.objects.filter(active=True), required=False)
+    configuration_item = NameOrIdRelatedField(queryset=ConfigurationItem.objects.filter(active=True), required=False)
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(active=True, parent__isnull=True), required=False
+    )
+
+
+class DryRunInputSerializer(serializers.Serializer):
+    """Either `ticket` (a number) or `draft`; `event` limits the triggers to one event."""
+
+    ticket = serializers.CharField(required=False, max_length=16)
+    draft = DraftSerializer(required=False)
+    event = serializers.ChoiceField(choices=TriggerEvent.choices, required=False)
+
+    def validate(self, attrs):
+        if ("ticket" in attrs) == ("draft" in attrs):
+            raise serializers.ValidationError({"ticket": "Give either a ticket number or a draft."})
+        return attrs
+
+
+class StepSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    changes = serializers.ListField(child=serializers.DictField())
+    note = serializers.CharField()
+
+
+class TriggerPlanSerializer(serializers.Serializer):
+    trigger = serializers.CharField()
+    event = serializers.CharField()
+    changes = serializers.ListField(child=serializers.DictField())
+    transition = serializers.CharField()
+    notify = serializers.ListField(child=serializers.CharField())
+    work_note = serializers.CharField()
+    skipped = serializers.ListField(child=serializers.CharField())
+
+
+class DryRunSerializer(serializers.Serializer):
+    ticket = serializers.CharField(allow_null=True)
+    rules = StepSerializer(many=True)
+    triggers = TriggerPlanSerializer(many=True)
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["id", "practice", "name", "parent", "order", "active"]

@@ -1,0 +1,200 @@
+"""Automation models: people's location and absence, team routing, assignment rules, triggers and their runs, the
+learned categoriser and its suggestions, and the continual improvement register."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from automation.conditions import conditions_problems, set_fields_problems
+from automation.enums import NotifyWhom, RoutingMode, TriggerEvent
+from itsm.enums import Priority, TicketKind
+from itsm.models import Category, Team, Ticket
+
+
+class UserProfile(models.Model):
+    """Where a person works and until when an agent is away (routing skips them meanwhile)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="automation_profile"
+    )
+    location = models.CharField(_("location"), max_length=100, blank=True)
+    away_until = models.DateTimeField(_("away until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("presence and location")
+        verbose_name_plural = _("presence and location")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def is_away(self, at=None) -> bool:
+        return self.away_until is not None and self.away_until > (at or timezone.now())
+
+
+class TeamRouting(models.Model):
+    """How one team assigns its new unassigned tickets; `last_assigned` is the round-robin cursor."""
+
+    team = models.OneToOneField(Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="routing")
+    mode = models.CharField(_("mode"), max_length=16, choices=RoutingMode.choices, default=RoutingMode.MANUAL)
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    class Meta:
+        verbose_name = _("team routing")
+        verbose_name_plural = _("team routing")
+
+    def __str__(self) -> str:
+        return f"{self.team}: {self.get_mode_display()}"
+
+
+class _Conditional(models.Model):
+    """What rules and triggers share: a name, an order, a practice and their conditions (all must hold)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    practice = models.CharField(
+        _("practice"), max_length=20, choices=TicketKind.choices, blank=True, help_text=_("Blank for every practice.")
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=100, help_text=_("Lower runs first."))
+    active = models.BooleanField(_("active"), default=True)
+    conditions = models.JSONField(
+        _("conditions"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'A list; all must hold. Example: [{"field": "text", "op": "keywords", "value": ["password reset"]}, '
+            '{"field": "priority", "op": "in", "value": [1, 2]}]. Fields: short_description, description, text, '
+            "impact, urgency, priority, state, state_category, assignment_group, assigned_to, service, "
+            "configuration_item, category, subcategory, caller, caller_department, caller_location. Operators: "
+            "equals, not_equals, in, contains, keywords, regex, is_empty, not_empty."
+        ),
+    )
+    work_note = models.TextField(_("add work note"), blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def _clean_conditions(self, errors: dict) -> None:
+        problems = conditions_problems(self.conditions)
+        if problems:
+            errors["conditions"] = problems
+
+
+class AssignmentRule(_Conditional):
+    """On creation, in order: when its conditions hold, set the category, group, assignee or priority and add a work
+    note; a rule that stops ends the run."""
+
+    set_category = models.ForeignKey(
+        Category, verbose_name=_("set category"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    set_subcategory = models.ForeignKey(
+        Category, verbose_name=_("set subcategory"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    set_assignment_group = models.ForeignKey(
+        Team, verbose_name=_("set assignment group"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    set_assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("set assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    set_priority = models.PositiveSmallIntegerField(
+        _("override priority"), choices=Priority.choices, null=True, blank=True
+    )
+    priority_reason = models.CharField(_("reason for the priority override"), max_length=200, blank=True)
+    stop = models.BooleanField(_("stop after this rule"), default=True)
+
+    class Meta(_Conditional.Meta):
+        verbose_name = _("assignment rule")
+        verbose_name_plural = _("assignment rules")
+
+    def clean(self) -> None:
+        errors: dict = {}
+        self._clean_conditions(errors)
+        if self.set_priority is not None and not self.priority_reason.strip():
+            errors["priority_reason"] = _("Say why the priority is overridden.")
+        if self.set_category is not None:
+            if self.set_category.parent_id is not None:
+                errors["set_category"] = _("Choose a top-level category.")
+            elif self.practice and self.set_category.practice != self.practice:
+                errors["set_category"] = _("The category belongs to another practice.")
+        if self.set_subcategory is not None and self.set_subcategory.parent_id != self.set_category_id:
+            errors["set_subcategory"] = _("Choose a subcategory of the category set.")
+        group, assignee = self.set_assignment_group, self.set_assigned_to
+        if assignee is not None and group is not None and not group.members.filter(pk=assignee.pk).exists():
+            errors["set_assigned_to"] = _("The assignee is not a member of the group set.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Trigger(_Conditional):
+    """On an event, when its conditions hold: set fields, run a transition, notify and add a work note.
+
+    A trigger never fires on the changes it makes itself (the loop guard), nor twice for one event.
+    """
+
+    event = models.CharField(_("event"), max_length=20, choices=TriggerEvent.choices)
+    set_fields = models.JSONField(
+        _("set fields"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'Example: {"priority": 1, "assignment_group": "Identity"}. Fields: priority, assignment_group, '
+            'assigned_to, category, subcategory; assigned_to may be "@group_manager".'
+        ),
+    )
+    transition = models.CharField(
+        _("transition"), max_length=32, blank=True, help_text=_("A transition of the practice, e.g. 'start'.")
+    )
+    transition_input = models.JSONField(_("transition input"), default=dict, blank=True)
+    notify = models.CharField(_("notify"), max_length=16, choices=NotifyWhom.choices, blank=True)
+    message = models.TextField(_("notification text"), blank=True)
+
+    class Meta(_Conditional.Meta):
+        verbose_name = _("trigger")
+        verbose_name_plural = _("triggers")
+
+    def clean(self) -> None:
+        errors: dict = {}
+        self._clean_conditions(errors)
+        problems = set_fields_problems(self.set_fields)
+        if problems:
+            errors["set_fields"] = problems
+        if self.transition and not self.practice:
+            errors["practice"] = _("A trigger that runs a transition must name its practice.")
+        if not isinstance(self.transition_input, dict):
+            errors["transition_input"] = _("Give an object.")
+        if self.notify and not self.message.strip():
+            errors["message"] = _("Write the notification text.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class TriggerRun(models.Model):
+    """One firing of a trigger for one event (unique: an event heard twice fires once), and what it did."""
+
+    trigger = models.ForeignKey(Trigger, on_delete=models.CASCADE, related_name="runs")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    event_key = models.CharField(max_length=100)
+    fired_at = models.DateTimeField(default=timezone.now)
+    outcome = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-fired_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["trigger", "event_key"], name="trigger_run_once_per_event")]
+        verbose_name = _("trigger run")
+        verbose_name_plural = _("trigger runs")
+
+    def __str__(self) -> str:
+        return f"{self.trigger} on {self.event_key}"

@@ -1,0 +1,238 @@
+"""Automation use cases: assignment rules and team routing on creation (every channel reaches them through the
+practice's create service), the learned category suggestion, and the dry run that predicts all of it.
+
+Every automatic change is journaled as a field change by the system followed by a work note naming what made it.
+"""
+
+from __future__ import annotations
+
+import copy
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from automation.conditions import conditions_hold
+from automation.enums import RoutingMode
+from automation.models import AssignmentRule, TeamRouting
+from itsm.enums import JournalKind
+from itsm.models import Team, Ticket
+from itsm.rules import is_agent
+from itsm.services import journal_add, journal_display, journal_field_changes
+
+# While rules apply to a new ticket, their field changes are part of its creation, not "updated" events.
+_CREATING: ContextVar[bool] = ContextVar("automation_creating", default=False)
+
+
+@dataclass
+class Step:
+    """What one rule (or the team routing, or the categoriser) does to a ticket: field changes and a note."""
+
+    source: str
+    changes: list[tuple[str, Any, Any]] = field(default_factory=list)
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "changes": [
+                {"field": name, "old": journal_display(old), "new": journal_display(new)}
+                for name, old, new in self.changes
+            ],
+            "note": self.note,
+        }
+
+
+def _set(ticket: Ticket, step: Step, name: str, value: Any) -> None:
+    old = getattr(ticket, name)
+    if old != value:
+        step.changes.append((name, old, value))
+        setattr(ticket, name, value)
+
+
+def _rule_step(rule: AssignmentRule, ticket: Ticket) -> Step:
+    """Apply one matching rule's actions to the (unsaved) ticket object; values that do not fit it are skipped."""
+    step = Step(source=f"Assignment rule '{rule.name}'")
+    skipped = []
+    category = rule.set_category
+    if category is not None:
+        if category.practice == ticket.kind and category.parent_id is None:
+            _set(ticket, step, "category", category)
+            if ticket.subcategory is not None and ticket.subcategory.parent_id != category.pk:
+                _set(ticket, step, "subcategory", None)
+        else:
+            skipped.append(f"category {category} (not a {ticket.kind} category)")
+    if rule.set_subcategory is not None and rule.set_subcategory.parent_id == ticket.category_id:
+        _set(ticket, step, "subcategory", rule.set_subcategory)
+    if rule.set_assignment_group is not None:
+        _set(ticket, step, "assignment_group", rule.set_assignment_group)
+        assignee = ticket.assigned_to
+        if assignee is not None and not rule.set_assignment_group.members.filter(pk=assignee.pk).exists():
+            _set(ticket, step, "assigned_to", None)
+    assignee = rule.set_assigned_to
+    if assignee is not None:
+        group = ticket.assignment_group
+        if is_agent(assignee) and (group is None or group.members.filter(pk=assignee.pk).exists()):
+            _set(ticket, step, "assigned_to", assignee)
+        else:
+            skipped.append(f"assignee {assignee} (not an agent of {group})")
+    if rule.set_priority is not None and rule.set_priority != ticket.priority:
+        _set(ticket, step, "priority", rule.set_priority)
+        step.note = f"Priority overridden: {rule.priority_reason}"
+    if rule.work_note:
+        step.note = f"{step.note}\n{rule.work_note}".strip()
+    if skipped:
+        step.note = f"{step.note}\nSkipped: {'; '.join(skipped)}.".strip()
+    return step
+
+
+def _away_ids(users: list[User]) -> set[int]:
+    now = timezone.now()
+    return {
+        user.pk
+        for user in users
+        if getattr(user, "automation_profile", None) is not None and user.automation_profile.is_away(now)
+    }
+
+
+def team_candidates(team: Team) -> list[User]:
+    """The team's active agents who are not away, by id (the round-robin order)."""
+    members = list(team.members.filter(is_active=True).select_related("automation_profile").order_by("id"))
+    away = _away_ids(members)
+    return [member for member in members if member.pk not in away and is_agent(member)]
+
+
+def team_pick(*, team: Team, advance: bool) -> User | None:
+    """The member a team's routing gives its next ticket (None for manual teams or nobody present).
+
+    Round robin takes the next present member after the last one given (the routing row is locked, so concurrent
+    creations take turns); least open work takes whoever has the fewest active tickets (ties: lowest id).
+    `advance=False` predicts without moving the round-robin cursor (the dry run).
+    """
+    routing = TeamRouting.objects.filter(team=team)
+    if advance:
+        routing = routing.select_for_update()
+    routing = routing.first()
+    if routing is None or routing.mode == RoutingMode.MANUAL:
+        return None
+    candidates = team_candidates(team)
+    if not candidates:
+        return None
+    if routing.mode == RoutingMode.ROUND_ROBIN:
+        last = routing.last_assigned_id or 0
+        chosen = next((member for member in candidates if member.pk > last), candidates[0])
+        if advance:
+            routing.last_assigned = chosen
+            routing.save(update_fields=["last_assigned"])
+        return chosen
+    load = dict(
+        Ticket.objects.filter(active=True, assigned_to__in=candidates)
+        .values_list("assigned_to")
+        .annotate(open=Count("id"))
+        .values_list("assigned_to", "open")
+    )
+    return min(candidates, key=lambda member: (load.get(member.pk, 0), member.pk))
+
+
+def _routing_step(ticket: Ticket, *, advance: bool) -> Step | None:
+    if ticket.assignment_group is None or ticket.assigned_to_id is not None:
+        return None
+    chosen = team_pick(team=ticket.assignment_group, advance=advance)
+    if chosen is None:
+        return None
+    step = Step(source=f"Team routing of {ticket.assignment_group}")
+    _set(ticket, step, "assigned_to", chosen)
+    step.note = f"Assigned by {ticket.assignment_group.routing.get_mode_display().lower()}."
+    return step
+
+
+def rules_for(ticket: Ticket) -> list[AssignmentRule]:
+    return list(
+        AssignmentRule.objects.filter(active=True, practice__in=["", ticket.kind])
+        .select_related("set_category", "set_subcategory", "set_assignment_group", "set_assigned_to")
+        .order_by("order", "name")
+    )
+
+
+def creation_plan(ticket: Ticket, *, advance: bool) -> list[Step]:
+    """Run the rules, then the team routing, then the categoriser over the ticket object (changing it, not saving)."""
+    from automation.learning import suggestion_step
+
+    steps = []
+    for rule in rules_for(ticket):
+        if conditions_hold(rule.conditions, ticket):
+            steps.append(_rule_step(rule, ticket))
+            if rule.stop:
+                break
+    routed = _routing_step(ticket, advance=advance)
+    if routed is not None:
+        steps.append(routed)
+    suggested = suggestion_step(ticket, save=advance)
+    if suggested is not None:
+        steps.append(suggested)
+    return steps
+
+
+@contextmanager
+def creating():
+    token = _CREATING.set(True)
+    try:
+        yield
+    finally:
+        _CREATING.reset(token)
+
+
+def is_creating() -> bool:
+    return _CREATING.get()
+
+
+def steps_journal(*, ticket: Ticket, steps: list[Step]) -> None:
+    """Save and journal the steps' changes: each step's field changes by the system, then a note naming its source."""
+    for step in steps:
+        if step.changes:
+            ticket.save(update_fields=[*{name for name, _old, _new in step.changes}, "updated_at"])
+            journal_field_changes(ticket=ticket, actor=None, changes=step.changes)
+        if step.changes or step.note:
+            what = "; ".join(
+                f"{name.replace('_', ' ')} → {journal_display(new) or 'none'}" for name, _old, new in step.changes
+            )
+            body = f"{step.source}: {what or 'no field changed'}." + (f"\n{step.note}" if step.note else "")
+            journal_add(ticket=ticket, actor=None, kind=JournalKind.WORK_NOTE, body=body)
+
+
+@transaction.atomic
+def apply_rules_on_create(*, ticket: Ticket, by: User | None = None) -> list[Step]:
+    """Apply the assignment rules, the team's routing and the category suggestion to a ticket just created, then
+    fire the 'created' triggers. Called once by each practice's create service, right after the ticket is created
+    (journaled and SLA-evaluated); the SLA clocks are evaluated again when a rule changed the ticket. `by` is who
+    created it; the changes are the system's, each journaled with the rule that made it."""
+    from automation.triggers import triggers_fire
+
+    with creating():
+        steps = creation_plan(ticket, advance=True)
+        steps_journal(ticket=ticket, steps=steps)
+    if any(step.changes for step in steps):
+        from slas.services import sla_evaluate
+
+        sla_evaluate(ticket=ticket)
+    triggers_fire(ticket=ticket, event="created", key=f"created:{ticket.pk}")
+    return steps
+
+
+def dry_run(*, ticket: Ticket, event: str | None = None) -> dict[str, Any]:
+    """Which rules would fire were this ticket (saved, or a draft) created now, which triggers would fire on each
+    event (or the one named) after them, and what each would change; nothing is written (it runs on a copy, inside
+    a transaction that is rolled back)."""
+    from automation.triggers import trigger_plans
+
+    draft = copy.copy(ticket)
+    with transaction.atomic():
+        steps = creation_plan(draft, advance=False)
+        triggers = trigger_plans(ticket=draft, event=event)
+        transaction.set_rollback(True)
+    return {"rules": [step.as_dict() for step in steps], "triggers": triggers}

@@ -19,6 +19,7 @@ from catalog.models import ConfigurationItem, Service
 from itsm.api.fields import NameOrIdRelatedField, UsernameField
 from itsm.api.pagination import IdCursorPagination
 from itsm.api.serializers import AttachmentSerializer, AttachmentUploadSerializer
+from itsm.api.versioning import VersionedTicketMixin
 from itsm.enums import Impact, JournalKind, Priority, StateCategory, Urgency
 from itsm.models import JournalEntry, Team
 from itsm.rules import is_agent
@@ -140,6 +141,7 @@ def journal_schema(func):
 
 
 class TicketViewSet(
+    VersionedTicketMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -148,6 +150,7 @@ class TicketViewSet(
 ):
     """What every agents-only practice API shares: lookup by number, transitions, the transitions list, the journal.
 
+    Detail responses carry an ETag (the ticket's version); writes with If-Match get 412 when it is stale.
     A practice declares `transitions_table` (name -> input serializer, service, argument mapper), `record_argument`
     (the services' keyword for the record), `comment_service` (its comment/work-note service, as a staticmethod) and
     one `@action` per transition calling `_run`; the `transitions/`, `journal/` and `attachments/` actions come from

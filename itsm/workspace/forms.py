@@ -115,6 +115,8 @@ def fields_form_class(model: type, edit_fields: list[str]) -> type[forms.Form]:
     fields: dict[str, forms.Field] = {}
     for name in edit_fields:
         fields[name] = SHARED_FIELDS[name]() if name in SHARED_FIELDS else base[name]
+        if isinstance(fields[name].widget, forms.Textarea):
+            fields[name].widget.attrs["rows"] = 3
     fields["version"] = forms.IntegerField(widget=forms.HiddenInput, required=False)
     return type(f"{model.__name__}FieldsForm", (TicketFieldsForm,), fields)
 

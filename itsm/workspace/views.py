@@ -170,6 +170,19 @@ def nav_context(
                 "active": active,
             }
         )
+    teams = []
+    for team in Team.objects.filter(pk__in=my_team_ids(user)).only("id", "name"):
+        count, more = capped_count(Ticket.objects.filter(assignment_group=team, active=True))
+        url = f"{tickets_url}?{urlencode({'assignment_group': team.name, 'active': 'true'})}"
+        active = (
+            practice is not None
+            and practice.slug == TICKETS.slug
+            and request.GET.get("assignment_group") == team.name
+            and not queue
+        )
+        teams.append(
+            {"key": f"team-{team.pk}", "label": team.name, "url": url, "count": count, "more": more, "active": active}
+        )
     entries = []
     for declared in practices():
         count, more = capped_count(declared.visible(user=user).filter(active=True))
@@ -185,7 +198,7 @@ def nav_context(
                 "active": active,
             }
         )
-    return {"queues": queues, "practices": entries, "dashboard": dashboard}
+    return {"queues": queues, "teams": teams, "practices": entries, "dashboard": dashboard}
 
 
 # --- the list ---------------------------------------------------------------------------------------------------

@@ -214,3 +214,22 @@ def test_seed_demo_changes_of_each_type_with_cab_policy_and_template(seeded):
     assert changes.filter(approval="rejected", state="new").exists()
     assert Approval.objects.filter(state="requested").exists() and Approval.objects.filter(state="skipped").exists()
     assert not changes.filter(journal__isnull=True).exists()
+
+
+def test_seed_demo_change_calendar_has_windows_past_and_coming_changes_and_conflicts(seeded):
+    from changes.models import Change, ChangeConflict, ChangeWindow
+
+    now = timezone.now()
+    assert ChangeWindow.objects.filter(kind="blackout", name="Year-end change freeze").exists()
+    assert ChangeWindow.objects.filter(kind="maintenance", recurrence="weekly").count() == 2
+    planned = Change.objects.exclude(planned_start=None)
+    assert planned.filter(planned_end__lt=now, state="closed").count() >= 8
+    assert planned.filter(planned_start__gt=now).count() >= 5
+    for change in planned.filter(state="closed"):
+        times = list(change.journal.order_by("id").values_list("created_at", flat=True))
+        assert times == sorted(times) and change.closed_at == times[-1] <= now
+    assert {"dependency", "assignee", "blackout", "maintenance"} <= set(
+        ChangeConflict.objects.values_list("kind", flat=True)
+    )
+    overridden = JournalEntry.objects.filter(body__startswith="Conflicts overridden by manager1")
+    assert overridden.exists()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import random
 import time
+import zoneinfo
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -757,10 +758,13 @@ class DemoSeeder:
 
     def changes(self) -> None:
         """A risk questionnaire, a standard template, a CAB policy (2 of 3 managers) for high-risk normal changes, an
-        ECAB and a default policy, and changes of each type in several states, all through the services (not
-        backdated: they are about the coming days)."""
+        ECAB and a default policy, blackout and maintenance windows, and changes of each type in several states on
+        the CMDB's CIs, all through the services: the coming weeks' changes (with visible conflicts: a dependency two
+        CIs away and a double-booked engineer, the year-end freeze, a change outside its CI's maintenance window, and
+        an emergency change a change manager scheduled over its conflict), and the past weeks' changes, done and
+        backdated, so the change calendar shows a realistic month."""
         from changes import services as change_services
-        from changes.models import Change, ChangeTemplate, RiskAnswerOption, RiskQuestion
+        from changes.models import Change, ChangeTemplate, ChangeWindow, RiskAnswerOption, RiskQuestion
         from itsm.models import Approval, ApprovalPolicy, ApprovalStage
         from itsm.services import approval_approve, approval_reject
 
@@ -802,21 +806,26 @@ class DemoSeeder:
             configuration_item=self.cis.get("fw-edge-01"),
         )
 
-        def window(days: int, hours: int = 2) -> dict:
+        self._change_windows()
+
+        def window(days: float, hours: float = 2) -> dict:
+            # Today's changes start this hour; the others in the evening.
             start = (self.now + timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
+            start = start if days == 0 else start.replace(hour=19)
             return {"planned_start": start, "planned_end": start + timedelta(hours=hours)}
 
-        def normal(short: str, days: int, picks: tuple[int, int, int], *, change_type="normal"):
+        def normal(short: str, days: float, picks: tuple[int, int, int], *, change_type="normal", cis=(), **fields):
+            fields = {"assignment_group": network, **window(days), **fields}
             change = change_services.change_create(
                 by=desk,
                 short_description=short,
                 change_type=change_type,
-                assignment_group=network,
                 justification="Requested by the service owner.",
                 implementation_plan="Follow the vendor's upgrade guide.",
                 backout_plan="Restore the configuration backup taken before the work.",
                 test_plan="Run the service's smoke tests.",
-                **window(days),
+                affected_cis=[self.cis[name] for name in cis],
+                **fields,
             )
             self.change_ids.append(change.pk)
             if change_type == "normal":
@@ -838,33 +847,87 @@ class DemoSeeder:
                     approval_approve(approval=approval, by=approval.approver, comment="Approved at CAB.")
             return Change.objects.get(pk=change.pk)  # the approvals moved it on through another instance
 
-        normal("Replace the core switch in building A", 9, (0, 0, 0))  # New -> Assess, low risk
-        waiting = normal("Upgrade the VPN concentrator firmware", 6, (2, 2, 0))  # high: CAB, 2 of 3
+        def scheduled(change):
+            # Approved but held back by a conflict: the change manager schedules it over the conflict, journaled.
+            if change.state == "authorize" and change.approval == "approved":
+                change_services.change_schedule(
+                    change=change, by=cab[0], override_reason="Agreed at CAB: the teams coordinate on the day."
+                )
+            return change
+
+        london = zoneinfo.ZoneInfo("Europe/London")
+
+        def sunday(weeks: int, hour: int = 2) -> dict:
+            # Inside the network core's maintenance window (Sundays 01:00-05:00, London), `weeks` from the next one.
+            local = self.now.astimezone(london)
+            day = local + timedelta(days=((6 - local.weekday()) % 7 or 7) + 7 * weeks)
+            start = day.replace(hour=hour, minute=0, second=0, microsecond=0)
+            return {"planned_start": start, "planned_end": start + timedelta(hours=1)}
+
+        self._past_changes(normal, decide, scheduled, template, lead, sunday)
+        # A Saturday 22:00 at least a week out, inside the databases' maintenance window.
+        saturday = (self.now.astimezone(london) + timedelta(days=((5 - self.now.weekday()) % 7 or 7) + 7)).replace(
+            hour=22, minute=0, second=0, microsecond=0
+        )
+        erp = {"planned_start": saturday, "planned_end": saturday + timedelta(hours=3)}
+        dba = self.teams["Database Administration"]
+        dba_engineer = dba.members.order_by("username").first()
+        normal("Replace the core switch in building A", 9, (0, 0, 0), cis=["core-sw-01"])  # outside its maintenance
+        waiting = normal("Upgrade the VPN concentrator firmware", 6, (2, 2, 0), cis=["vpn-gw-01"])  # CAB, 2 of 3
         change_services.change_request_approval(change=waiting, by=desk)
-        approved = normal("Move the ERP database to new storage", 4, (2, 1, 2))
+        approved = normal(
+            "Move the ERP database to new storage",
+            0,
+            (2, 1, 2),
+            cis=["erp-db-01"],
+            assignment_group=dba,
+            assigned_to=dba_engineer,
+            **erp,
+        )
         change_services.change_request_approval(change=approved, by=desk)
-        decide(approved)  # two approvals: scheduled
-        rejected = normal("Re-address the guest Wi-Fi", 5, (1, 1, 2))
+        scheduled(decide(approved))  # two approvals: scheduled
+        # Two CIs below the ERP database's application (erp-app-01 -> erp-db-01 -> san-01) and the same engineer.
+        normal(
+            "Upgrade the SAN controller firmware",
+            0,
+            (1, 1, 0),
+            cis=["san-01"],
+            assignment_group=dba,
+            assigned_to=dba_engineer,
+            planned_start=saturday + timedelta(hours=1),
+            planned_end=saturday + timedelta(hours=4),
+        )
+        rejected = normal("Re-address the guest Wi-Fi", 5, (1, 1, 2), cis=["wlc-01"])
         change_services.change_request_approval(change=rejected, by=desk)
         decide(rejected, reject=True)  # back to New
-        done = normal("Renew the mail gateway certificate", 1, (0, 0, 0))
+        freeze = ChangeWindow.objects.get(name="Year-end change freeze")
+        normal(
+            "Decommission the old print server",
+            (freeze.start - self.now).days + 3,
+            (0, 1, 0),
+            cis=["print-01"],
+        )  # inside the year-end freeze
+        done = normal("Renew the mail gateway certificate", -1, (0, 0, 0), cis=["mail-01"])
         change_services.change_request_approval(change=done, by=desk)
-        done = decide(done)
+        done = scheduled(decide(done))
         change_services.change_implement(change=done, by=lead)
         change_services.change_review(change=done, by=lead, close_code="successful", close_notes="Renewed, no impact.")
         change_services.change_close(change=done, by=lead, review_notes="Automate renewals next year.")
-        emergency = normal("Patch the edge firewall (vendor advisory)", 0, (2, 0, 0), change_type="emergency")
+        self._backdate_change(done.pk)
+        emergency = normal(
+            "Patch the edge firewall (vendor advisory)", 0, (2, 0, 0), change_type="emergency", cis=["fw-edge-01"]
+        )
         change_services.change_request_approval(change=emergency, by=desk)
-        emergency = decide(emergency)
+        emergency = scheduled(decide(emergency))  # outside the network's maintenance window: overridden
         change_services.change_implement(change=emergency, by=lead)
         pending = normal("Restart the crashed load balancer pair", 0, (1, 0, 0), change_type="emergency")
         change_services.change_request_approval(change=pending, by=desk)
-        for days, assign in ((2, None), (3, desk)):
+        for weeks, assign in ((0, None), (1, desk)):
             standard = change_services.change_create_from_template(
-                template=template, by=desk, assigned_to=assign, **window(days, 1)
+                template=template, by=desk, assigned_to=assign, **sunday(weeks)
             )
             self.change_ids.append(standard.pk)
-        reviewed = change_services.change_create_from_template(template=template, by=desk, **window(0, 1))
+        reviewed = change_services.change_create_from_template(template=template, by=desk, **sunday(-1, hour=3))
         self.change_ids.append(reviewed.pk)
         change_services.change_implement(change=reviewed, by=desk)
         change_services.change_review(
@@ -873,6 +936,123 @@ class DemoSeeder:
         canceled = change_services.change_create_from_template(template=template, by=desk)
         self.change_ids.append(canceled.pk)
         change_services.change_cancel(change=canceled, by=desk, reason="The application was retired.")
+
+    def _change_windows(self) -> None:
+        """The year-end freeze, the ERP month-end close, and weekly maintenance windows for the network core and
+        the databases."""
+        from changes.models import ChangeWindow
+
+        zone = timezone.get_current_timezone()
+        year = self.now.year if self.now.date() < datetime(self.now.year, 12, 18).date() else self.now.year + 1
+        ChangeWindow.objects.create(
+            kind="blackout",
+            name="Year-end change freeze",
+            description="No changes over the holidays and the year-end close, except emergencies.",
+            start=datetime(year, 12, 18, 18, tzinfo=zone),
+            end=datetime(year + 1, 1, 4, 8, tzinfo=zone),
+        )
+        month_end = (self.now.replace(day=28) + timedelta(days=4)).replace(day=1, hour=0, minute=0, second=0)
+        close = ChangeWindow.objects.create(
+            kind="blackout",
+            name="ERP month-end close",
+            description="Finance closes the books: the ERP stays untouched.",
+            start=month_end - timedelta(days=2),
+            end=month_end + timedelta(days=2),
+        )
+        close.services.add(self.services["ERP"])
+        network = ChangeWindow.objects.create(
+            kind="maintenance",
+            name="Network core: Sunday early hours",
+            recurrence="weekly",
+            weekdays="7",
+            start_time=datetime.min.replace(hour=1).time(),
+            end_time=datetime.min.replace(hour=5).time(),
+            time_zone="Europe/London",
+        )
+        network.configuration_items.add(self.cis["core-sw-01"], self.cis["core-sw-02"], self.cis["fw-edge-01"])
+        databases = ChangeWindow.objects.create(
+            kind="maintenance",
+            name="Databases: Saturday night",
+            recurrence="weekly",
+            weekdays="6",
+            start_time=datetime.min.replace(hour=22).time(),
+            end_time=datetime.min.replace(hour=3).time(),
+            time_zone="Europe/London",
+        )
+        databases.configuration_items.add(*(self.cis[name] for name in ("erp-db-01", "hr-db-01", "crm-db-01")))
+
+    def _past_changes(self, normal, decide, scheduled, template, lead, sunday) -> None:
+        """Three weeks of done changes (normal and standard), each backdated: raised a week before its window,
+        approved days before, implemented in its window, reviewed at its end and closed the day after."""
+        from changes import services as change_services
+        from changes.models import Change
+        from itsm.models import Approval
+
+        desk = User.objects.get(username="agent2")
+        past = [
+            ("Rotate the VPN gateway certificates", -20, ["vpn-gw-02"]),
+            ("Add memory to the CRM application server", -17, ["crm-app-01"]),
+            ("Patch the domain controllers (monthly)", -13, ["dc-02"]),
+            ("Upgrade the print management software", -9, ["Print management"]),
+            ("Extend the file share quota for Finance", -6, ["fs-01"]),
+            ("Update the HR portal's TLS configuration", -3, ["hr-web-01"]),
+        ]
+        done = []
+        for short, days, cis in past:
+            change = normal(short, days, (0, 0, 0), cis=cis)
+            change_services.change_request_approval(change=change, by=desk)
+            done.append(scheduled(decide(change)))
+        for weeks in (-4, -3, -2):
+            standard = change_services.change_create_from_template(template=template, by=desk, **sunday(weeks))
+            self.change_ids.append(standard.pk)
+            done.append(standard)
+        for change in done:
+            change = Change.objects.get(pk=change.pk)
+            change_services.change_implement(change=change, by=lead)
+            issues = change.pk % 4 == 0
+            change_services.change_review(
+                change=change,
+                by=lead,
+                close_code="successful_with_issues" if issues else "successful",
+                close_notes="Took longer than planned." if issues else "Done in the window.",
+            )
+            change_services.change_close(change=change, by=lead, review_notes="No follow-up needed.")
+            self._backdate_change(change.pk)
+        Approval.objects.filter(ticket_id__in=[c.pk for c in done]).update(
+            requested_at=Subquery(
+                JournalEntry.objects.filter(ticket_id=OuterRef("ticket_id"), transition="request_approval").values(
+                    "created_at"
+                )[:1]
+            ),
+        )
+
+    def _backdate_change(self, change_id: int) -> None:
+        """Spread a done change's journal over its story around its planned window, and date the record alike."""
+        from changes.models import Change
+
+        change = Change.objects.get(pk=change_id)
+        start, end = change.planned_start, change.planned_end
+        moments = {"implement": start, "review": end, "close": end + timedelta(days=1)}
+        entries = list(JournalEntry.objects.filter(ticket_id=change_id).order_by("id"))
+        head = [e for e in entries if e.transition not in moments]
+        opened = start - timedelta(days=7)
+        step = (start - timedelta(days=1) - opened) / max(len(head), 1)
+        moment = opened
+        for entry in entries:
+            if entry.transition in moments:
+                moment = moments[entry.transition]
+            elif entry is not head[0]:
+                moment = min(moment + step, start - timedelta(hours=1)) if moment < start else moment
+            entry.created_at = moment
+        JournalEntry.objects.bulk_update(entries, ["created_at"])
+        Change.objects.filter(pk=change_id).update(
+            opened_at=opened,
+            actual_start=start,
+            actual_end=end,
+            resolved_at=end,
+            closed_at=end + timedelta(days=1),
+            updated_at=end + timedelta(days=1),
+        )
 
 
 def _group_by(rows, attribute: str):

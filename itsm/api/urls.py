@@ -4,11 +4,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from automation.api.views import CategoryViewSet, DryRunView
+from automation.api.views import CategorySuggestionViewSet, CategoryViewSet, DryRunView, TrainingRunViewSet
 from catalog.api.views import CatalogItemViewSet, ConfigurationItemViewSet, ServiceViewSet
 from changes.api.views import ChangeTaskViewSet, ChangeTemplateViewSet, ChangeViewSet, RiskQuestionViewSet
 from incidents.api.views import CloseCodeViewSet, HoldReasonViewSet, IncidentViewSet
 from itsm.api.views import ApprovalViewSet, AttachmentViewSet, TeamViewSet, TokenView
+from itsm.workspace.api import AgentDashboardView, TeamDashboardView
 from mail.api.views import NotificationPreferenceView
 from problems.api.views import KnowledgeArticleViewSet, ProblemTaskViewSet, ProblemViewSet
 from requests_app.api.views import FulfilmentTaskViewSet, RequestedItemViewSet, RequestViewSet
@@ -41,11 +42,15 @@ router.register("fulfilment-tasks", FulfilmentTaskViewSet, basename="fulfilment-
 router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 router.register("categories", CategoryViewSet, basename="category")
+router.register("automation/category-suggestions", CategorySuggestionViewSet, basename="category-suggestion")
+router.register("automation/categoriser-trainings", TrainingRunViewSet, basename="categoriser-training")
 
 urlpatterns = [
     path("v1/auth/token/", TokenView.as_view(), name="api-token"),
     path("v1/notification-preferences/", NotificationPreferenceView.as_view(), name="api-notification-preferences"),
     path("v1/automation/dry-run/", DryRunView.as_view(), name="api-automation-dry-run"),
+    path("v1/dashboards/agent/", AgentDashboardView.as_view(), name="api-dashboard-agent"),
+    path("v1/dashboards/team/", TeamDashboardView.as_view(), name="api-dashboard-team"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

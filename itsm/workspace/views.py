@@ -817,3 +817,59 @@ def workspace_search(request: HttpRequest) -> HttpResponse:
                 )
     context = {"search_query": query, "groups": groups, "nav": nav_context(request)}
     return render(request, "workspace/search.html", context)
+
+
+# --- dashboards -----------------------------------------------------------------------------------------------------
+
+DASHBOARD_DAYS = (7, 14, 30, 90)
+
+
+def dashboard_teams(request: HttpRequest) -> tuple[list[int], list]:
+    """The teams a dashboard covers: the one asked for (any active team), else the teams I manage, else mine."""
+    teams = list(Team.objects.filter(active=True).only("id", "name"))
+    asked = request.GET.get("team", "")
+    if asked.isdigit() and any(t.pk == int(asked) for t in teams):
+        return [int(asked)], teams
+    managed = [t.pk for t in teams if t.manager_id == request.user.pk]
+    return managed or my_team_ids(request.user), teams
+
+
+def dashboard_days(request: HttpRequest) -> int:
+    days = request.GET.get("days", "14")
+    return int(days) if days.isdigit() and int(days) in DASHBOARD_DAYS else 14
+
+
+@agent_required
+def agent_dashboard_view(request: HttpRequest) -> HttpResponse:
+    """My open tickets by priority, SLA clocks due soon, breached ones."""
+    from itsm.workspace.dashboards import agent_dashboard, bar_chart
+
+    data = agent_dashboard(user=request.user)
+    chart = bar_chart([(row["label"], row["count"]) for row in data["my_open_by_priority"]])
+    for rows in (data["due_soon"], data["breached"]):
+        for row in rows:
+            row["url"] = reverse("workspace:goto", args=[row["number"]])
+    context = {"data": data, "chart": chart, "nav": nav_context(request, dashboard="agent")}
+    return render(request, "workspace/dashboard.html", context)
+
+
+@agent_required
+def team_dashboard_view(request: HttpRequest) -> HttpResponse:
+    """The team manager's view: backlog by age, created vs resolved, MTTR, SLA compliance, reopen rate."""
+    from itsm.workspace.dashboards import bar_chart, line_chart, team_dashboard
+
+    team_ids, teams = dashboard_teams(request)
+    days = dashboard_days(request)
+    data = team_dashboard(team_ids=team_ids, days=days)
+    context = {
+        "data": data,
+        "teams": teams,
+        "team_ids": team_ids,
+        "days": days,
+        "day_choices": DASHBOARD_DAYS,
+        "backlog_chart": bar_chart([(b["label"], b["count"]) for b in data["backlog_by_age"]]),
+        "mttr_chart": bar_chart([(m["label"], m["hours"] or 0) for m in data["mttr_by_priority"]]),
+        "flow_chart": line_chart(data["created_vs_resolved"], ("created", "resolved")),
+        "nav": nav_context(request, dashboard="team"),
+    }
+    return render(request, "workspace/team_dashboard.html", context)

@@ -6,6 +6,8 @@ from django.urls import include, path
 
 from itsm import approval_links, views
 
+handler404 = "itsm.views.page_not_found"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("itsm.api.urls")),

@@ -178,6 +178,9 @@ def problem_create(
     assigned_to: User | None = None,
     service: Service | None = None,
     configuration_item: ConfigurationItem | None = None,
+    cause_notes: str = "",
+    workaround: str = "",
+    fix_notes: str = "",
 ) -> Problem:
     """Log a new problem; the agent who raises it is its caller (problems have no end-user caller)."""
     ensure_agent(by, "raise problems")
@@ -185,6 +188,9 @@ def problem_create(
         kind=TicketKind.PROBLEM,
         short_description=(short_description or "").strip(),
         description=description,
+        cause_notes=cause_notes,
+        workaround=workaround,
+        fix_notes=fix_notes,
         caller=by,
         opened_by=by,
         impact=impact,

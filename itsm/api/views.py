@@ -1,7 +1,7 @@
 """Kernel API views: token login, teams, attachments and approvals."""
 
 import django_filters
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
@@ -48,9 +48,13 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 def attachment_response(attachment: Attachment) -> FileResponse:
-    """Serve a stored file as a download that no browser will render or sniff."""
+    """Serve a stored file as a download that no browser will render or sniff; 404 when the file is gone."""
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:  # storage lost the file (restored backup, moved volume): not a server error
+        raise Http404("The file of this attachment is missing.") from exc
     response = FileResponse(
-        attachment.file.open("rb"),
+        handle,
         as_attachment=True,
         filename=attachment.filename,
         content_type=attachment.content_type,
@@ -74,7 +78,7 @@ class AttachmentViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return attachment_list_visible_to(user=self.request.user).select_related("ticket")
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}, summary="Download the file")
+    @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY}, summary="Download the file (its stored type)")
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         return attachment_response(self.get_object())

@@ -51,8 +51,8 @@ INSTALLED_APPS = [
     "portal",
     "mail",
     "webhooks",
-    "automation",
     "imports",
+    "automation",
     "demo",
 ]
 
@@ -168,7 +168,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "itsm.api.pagination.TicketCursorPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "itsm.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "itsm.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "itsm.api.throttling.AnonymousClientThrottle",
@@ -198,7 +198,21 @@ SPECTACULAR_SETTINGS = {
         "itsm.api.schema.add_error_responses",
     ],
     # Impact and urgency share one 1-3 scale.
-    "ENUM_NAME_OVERRIDES": {"ScaleEnum": "itsm.enums.Impact"},
+    # Each practice's state and close-code choices get a stable name of their own (`manage.py check` warns otherwise).
+    "ENUM_NAME_OVERRIDES": {
+        "ScaleEnum": "itsm.enums.Impact",
+        "IncidentStateEnum": "incidents.enums.IncidentState",
+        "ProblemStateEnum": "problems.enums.ProblemState",
+        "ProblemTaskStateEnum": "problems.enums.ProblemTaskState",
+        "ChangeStateEnum": "changes.enums.ChangeState",
+        "ChangeTaskStateEnum": "changes.enums.ChangeTaskState",
+        "ChangeCloseCodeEnum": "changes.enums.ChangeCloseCode",
+        "RequestStateEnum": "requests_app.enums.RequestState",
+        "RequestedItemStateEnum": "requests_app.enums.RequestedItemState",
+        "RequestedItemCloseCodeEnum": "requests_app.enums.RequestedItemCloseCode",
+        "FulfilmentTaskStateEnum": "requests_app.enums.FulfilmentTaskState",
+        "ApprovalStateEnum": "itsm.enums.ApprovalState",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------
@@ -247,6 +261,9 @@ ITSM_MAIL_POLL_SECONDS = env.int("ITSM_MAIL_POLL_SECONDS", default=60)
 ITSM_MAIL_DOMAIN = env.str("ITSM_MAIL_DOMAIN", default="")
 ITSM_WEBHOOK_SWEEP_SECONDS = env.int("ITSM_WEBHOOK_SWEEP_SECONDS", default=30)
 ITSM_WEBHOOK_TIMEOUT_SECONDS = env.int("ITSM_WEBHOOK_TIMEOUT_SECONDS", default=10)
+# automation: how often the learned categoriser is retrained on the resolved tickets; where the Endava sample is.
+ITSM_CATEGORISER_RETRAIN_SECONDS = env.int("ITSM_CATEGORISER_RETRAIN_SECONDS", default=24 * 3600)
+ITSM_ENDAVA_TICKETS_DIR = env.str("ITSM_ENDAVA_TICKETS_DIR", default=str(BASE_DIR.parent / "shared/data/endava_tickets"))
 CELERY_BEAT_SCHEDULE = {
     "incidents-auto-close": {
         "task": "incidents.auto_close",
@@ -265,6 +282,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.flush",
         "schedule": ITSM_WEBHOOK_SWEEP_SECONDS,
         "options": {"expires": ITSM_WEBHOOK_SWEEP_SECONDS},
+    },
+    "automation-categoriser-retrain": {
+        "task": "automation.categoriser_retrain",
+        "schedule": ITSM_CATEGORISER_RETRAIN_SECONDS,
+        "options": {"expires": ITSM_CATEGORISER_RETRAIN_SECONDS},
     },
     "sla-sweep": {
         "task": "slas.sweep",
@@ -300,6 +322,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = ITSM_ATTACHMENT_MAX_BYTES + 1024 * 1024
 
 ITSM_DEMO_PASSWORD = env.str("ITSM_DEMO_PASSWORD", default="demo")
 ITSM_SITE_URL = env.str("ITSM_SITE_URL", default="http://localhost:8000")
+
+# --- Changes ----------------------------------------------------------------
+# How many hops along the CI dependency graph (both ways) a change conflicts with changes on related CIs.
+ITSM_CHANGE_CONFLICT_DEPTH = env.int("ITSM_CHANGE_CONFLICT_DEPTH", default=3)
+# The widest range the change calendar (API and page) answers at once.
+ITSM_CHANGE_CALENDAR_MAX_DAYS = env.int("ITSM_CHANGE_CALENDAR_MAX_DAYS", default=92)
+# How long a one-click approval link in an email stays valid.
+ITSM_APPROVAL_LINK_MAX_AGE_DAYS = env.int("ITSM_APPROVAL_LINK_MAX_AGE_DAYS", default=7)
 
 # --- Abuse limits and security headers (SECURITY.md) -------------------------
 # The cache counts API requests: Redis when one is configured, so every web process shares one count; the embedded
@@ -343,14 +373,6 @@ CONTENT_SECURITY_POLICY = {
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-
-# --- Changes ----------------------------------------------------------------
-# How many hops along the CI dependency graph (both ways) a change conflicts with changes on related CIs.
-ITSM_CHANGE_CONFLICT_DEPTH = env.int("ITSM_CHANGE_CONFLICT_DEPTH", default=3)
-# The widest range the change calendar (API and page) answers at once.
-ITSM_CHANGE_CALENDAR_MAX_DAYS = env.int("ITSM_CHANGE_CALENDAR_MAX_DAYS", default=92)
-# How long a one-click approval link in an email stays valid.
-ITSM_APPROVAL_LINK_MAX_AGE_DAYS = env.int("ITSM_APPROVAL_LINK_MAX_AGE_DAYS", default=7)
 
 DJANGO_FSM_LOG_STORAGE_METHOD = "django_fsm_log.backends.SimpleBackend"
 

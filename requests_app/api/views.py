@@ -81,6 +81,7 @@ class RequestedItemViewSet(_NoUpdate, TicketViewSet):
     def get_queryset(self):
         return requested_item_list_visible_to(user=self.request.user)
 
+    @extend_schema(exclude=True)  # not an operation: the schema must not offer it (it answers 405)
     def create(self, request: ApiRequest, *args, **kwargs) -> Response:
         raise MethodNotAllowed("POST", detail="Order items with POST /api/v1/requests/.")
 
@@ -107,6 +108,7 @@ class FulfilmentTaskViewSet(_NoUpdate, TicketViewSet):
     def get_queryset(self):
         return fulfilment_task_list_visible_to(user=self.request.user)
 
+    @extend_schema(exclude=True)  # not an operation: the schema must not offer it (it answers 405)
     def create(self, request: ApiRequest, *args, **kwargs) -> Response:
         raise MethodNotAllowed("POST", detail="Tasks are created from the catalog item's fulfilment template.")
 

@@ -1,0 +1,273 @@
+"""Suite 8: property tests (hypothesis) of every practice's state machine.
+
+Hypothesis draws sequences of moves (every transition the model declares, legal from the current state or not,
+field edits that change priority and assignment, approvals for changes) with random pauses between them, and plays
+them through the services on a fresh record while the clock advances. After every move:
+
+- a move the state machine does not allow from the current state is refused (TransitionNotAllowed) and changes
+  nothing; an allowed one lands in the declared target state (or is refused by an input guard and changes nothing);
+- the journal's transitions form a path over declared edges only, each entry from the state the previous one left;
+- timestamps are ordered: the journal by time, opened <= resolved <= closed;
+- the state category is the one the practice declares for the state;
+- the SLA clocks equal a replay of the journal (slas/replay.py), and no clock runs on a finished ticket.
+
+Fixed seed (`derandomize`); `ITSM_PROPERTY_EXAMPLES` raises the number of sequences per practice.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied, ValidationError
+from django_fsm import TransitionNotAllowed
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from itsm.enums import JournalKind
+from itsm.models import JournalEntry, Ticket
+from tests.factories import (
+    AgentFactory,
+    TeamFactory,
+    approval_policy_factory,
+    change_factory,
+    close_code,
+    hold_reason,
+    incident_factory,
+    problem_factory,
+)
+from tests.security.sla_check import assert_clocks_match_journal, sla_definitions_for_every_practice
+
+pytestmark = [pytest.mark.django_db]
+
+EXAMPLES = int(os.environ.get("ITSM_PROPERTY_EXAMPLES", "20"))
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+_SEEN: dict[str, int] = {}
+
+
+@dataclass(frozen=True)
+class Practice:
+    name: str
+    services: str  # module
+    prefix: str  # service name prefix
+    argument: str  # the services' keyword for the record
+    arguments: dict  # transition -> keyword arguments (callables get the desk)
+    edits: tuple[dict, ...]  # field edits through <prefix>_update
+
+
+def _incident_args(desk):
+    return {
+        "hold": {"reason": hold_reason("awaiting_vendor")},
+        "resolve": {"close_code": close_code(), "close_notes": "Fixed."},
+        "reopen": {"comment": "Back again."},
+        "cancel": {"reason": "Duplicate."},
+    }
+
+
+def _problem_args(desk):
+    return {
+        "fix": {"cause_notes": "A driver bug."},
+        "resolve": {"resolution_code": "fix_applied", "cause_notes": "A driver bug.", "fix_notes": "Pinned it."},
+        "reopen": {"comment": "It came back."},
+        "cancel": {"reason": "Not a problem."},
+    }
+
+
+def _task_args(desk):
+    return {"close": {"close_notes": "Done."}}
+
+
+def _change_args(desk):
+    return {
+        "review": {"close_code": "successful", "close_notes": "Went as planned."},
+        "close": {"review_notes": "Nothing to follow up."},
+        "cancel": {"reason": "Not needed."},
+        "revert_to_new": {"reason": "Replan."},
+    }
+
+
+PRIORITY_EDITS = ({"impact": 1, "urgency": 1}, {"impact": 3, "urgency": 3}, {"impact": 2, "urgency": 1})
+PRACTICES = {
+    "incident": Practice("incident", "incidents.services", "incident", "incident", _incident_args, PRIORITY_EDITS),
+    "problem": Practice("problem", "problems.services", "problem", "problem", _problem_args, PRIORITY_EDITS),
+    "problem_task": Practice(
+        "problem_task", "problems.services", "problem_task", "task", _task_args, ({"short_description": "Logs"},)
+    ),
+    "change": Practice("change", "changes.services", "change", "change", _change_args, PRIORITY_EDITS),
+}
+
+
+def _create(practice: str, desk: dict):
+    agent = desk["agent"]
+    if practice == "incident":
+        return incident_factory(by=agent, caller=desk["caller"], assignment_group=desk["team"])
+    if practice == "problem":
+        return problem_factory(by=agent, assignment_group=desk["team"])
+    if practice == "problem_task":
+        from problems.services import problem_task_create
+
+        return problem_task_create(problem=desk["problem"], by=agent, short_description="Collect logs")
+    return change_factory(by=agent, change_type=desk["change_types"].pop(0) if desk["change_types"] else "normal")
+
+
+def _edges(record) -> set[tuple[str, str, str]]:
+    """(source, target, name) of every transition the model declares, '*' sources expanded."""
+    states = [value for value, _label in type(record)._meta.get_field("state").choices]
+    edges = set()
+    for transition in record.get_all_state_transitions():
+        sources = states if transition.source in ("*", "+") else [transition.source]
+        for source in sources:
+            edges.add((source, transition.target, transition.name))
+    return edges
+
+
+def _journal_path(ticket: Ticket) -> list[JournalEntry]:
+    return list(JournalEntry.objects.filter(ticket=ticket, kind=JournalKind.TRANSITION).order_by("created_at", "id"))
+
+
+def _assert_invariants(record, edges, initial: str, now: datetime) -> None:
+    ticket = Ticket.objects.get(pk=record.pk)
+    path = _journal_path(ticket)
+    current = initial
+    for index, entry in enumerate(path):
+        if not entry.from_state:  # the creation entry: first, into the initial state
+            assert index == 0 and entry.to_state == initial, f"{ticket.number}: creation entry {entry}"
+            continue
+        assert entry.from_state == current, f"{ticket.number}: journal jumps {current} -> {entry.from_state}"
+        assert (entry.from_state, entry.to_state, entry.transition) in edges, f"undeclared edge {entry}"
+        current = entry.to_state
+    fresh = type(record).objects.get(pk=record.pk)
+    assert current == fresh.state, f"{ticket.number}: journal ends in {current}, record is {fresh.state}"
+    created = list(JournalEntry.objects.filter(ticket=ticket).order_by("id").values_list("created_at", flat=True))
+    assert created == sorted(created), "journal entries written out of time order"
+    assert all(moment <= now for moment in created)
+    assert ticket.opened_at <= now
+    if ticket.resolved_at:
+        assert ticket.opened_at <= ticket.resolved_at <= now
+    if ticket.closed_at:
+        assert ticket.opened_at <= ticket.closed_at <= now
+        if ticket.resolved_at and fresh.state == "closed":
+            assert ticket.resolved_at <= ticket.closed_at
+    assert_clocks_match_journal(ticket, until=now)
+
+
+def _move(practice: Practice, record, desk: dict, move: tuple[str, object]):
+    """Play one move; returns the record (re-read) and whether the move was a transition the FSM allowed."""
+    import importlib
+
+    services = importlib.import_module(practice.services)
+    kind, what = move
+    agent = desk["agent"]
+    if kind == "edit":
+        before = JournalEntry.objects.filter(ticket_id=record.pk).count()
+        try:
+            getattr(services, f"{practice.prefix}_update")(**{practice.argument: record}, by=agent, **what)
+        except ValidationError:  # a finished record takes no edits: refused, and nothing changed
+            assert JournalEntry.objects.filter(ticket_id=record.pk).count() == before
+            assert not type(record).objects.get(pk=record.pk).active
+        return type(record).objects.get(pk=record.pk)
+    if kind == "approve":
+        from itsm.models import Approval
+        from itsm.services import approval_approve
+
+        for approval in Approval.objects.filter(ticket_id=record.pk, state="requested").select_related("approver"):
+            approval_approve(approval=approval, by=approval.approver, comment="OK")
+        return type(record).objects.get(pk=record.pk)
+    name = what
+    before_state = record.state
+    before_journal = len(_journal_path(record))
+    allowed = {(s, t) for s, t, n in desk["edges"] if n == name and s == before_state}
+    function = getattr(services, f"{practice.prefix}_{name}")
+    kwargs = practice.arguments(desk).get(name, {})
+    try:
+        function(**{practice.argument: record}, by=agent, **kwargs)
+    except TransitionNotAllowed:
+        fresh = type(record).objects.get(pk=record.pk)
+        assert fresh.state == before_state and len(_journal_path(fresh)) == before_journal
+        return fresh
+    except (ValidationError, PermissionDenied):
+        # An input guard or a condition: refused, and nothing changed.
+        fresh = type(record).objects.get(pk=record.pk)
+        assert fresh.state == before_state and len(_journal_path(fresh)) == before_journal
+        return fresh
+    fresh = type(record).objects.get(pk=record.pk)
+    assert allowed, f"{name} succeeded from {before_state}, which the state machine does not allow"
+    assert (before_state, fresh.state) in allowed, f"{name} went {before_state} -> {fresh.state}"
+    assert len(_journal_path(fresh)) == before_journal + 1
+    _SEEN[practice.name] = _SEEN.get(practice.name, 0) + 1
+    return fresh
+
+
+def _moves(practice: Practice, names: list[str]):
+    transition = st.tuples(st.just("transition"), st.sampled_from(names))
+    edit = st.tuples(st.just("edit"), st.sampled_from(practice.edits))
+    options = [transition, transition, transition, edit]
+    if practice.name == "change":
+        options.append(st.tuples(st.just("approve"), st.none()))
+    # At least a second apart: two requests never share a journal instant (replay groups entries by instant).
+    pause = st.integers(min_value=1, max_value=6 * 3600)
+    return st.lists(st.tuples(st.one_of(options), pause), min_size=1, max_size=10)
+
+
+def _names(practice: str) -> list[str]:
+    model = {
+        "incident": "incidents.models.Incident",
+        "problem": "problems.models.Problem",
+        "problem_task": "problems.models.ProblemTask",
+        "change": "changes.models.Change",
+    }[practice]
+    module, _, cls = model.rpartition(".")
+    import importlib
+
+    klass = getattr(importlib.import_module(module), cls)
+    return sorted({t.name for t in klass().get_all_state_transitions()})
+
+
+@pytest.fixture
+def desk(db):
+    sla_definitions_for_every_practice()
+    team = TeamFactory(name="Property desk")
+    agent = AgentFactory(username="prop_agent")
+    approver = AgentFactory(username="prop_approver")
+    team.members.add(agent, approver)
+    approval_policy_factory(approvers=[approver], name="Property CAB")
+    from tests.factories import UserFactory
+
+    with time_machine.travel(START - timedelta(days=1), tick=False):
+        problem = problem_factory(by=agent)
+    return {"agent": agent, "team": team, "caller": UserFactory(username="prop_caller"), "problem": problem}
+
+
+@pytest.mark.parametrize("name", list(PRACTICES))
+def test_random_sequences_keep_every_invariant(name, desk):
+    practice = PRACTICES[name]
+    names = _names(name)
+
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        deadline=None,
+        # No shrinking by default: each step is real database work, and a failure prints its whole sequence anyway.
+        phases=[Phase.explicit, Phase.generate] + ([Phase.shrink] if os.environ.get("ITSM_PROPERTY_SHRINK") else []),
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(moves=_moves(practice, names), change_type=st.sampled_from(["normal", "emergency"]))
+    def run(moves, change_type):
+        desk["change_types"] = [change_type]
+        now = START
+        with time_machine.travel(now, tick=False) as traveller:
+            record = _create(name, desk)
+            initial = record.state
+            desk["edges"] = _edges(record)
+            for move, pause in moves:
+                now += timedelta(seconds=pause)
+                traveller.move_to(now)
+                record = _move(practice, record, desk, move)
+                _assert_invariants(record, desk["edges"], initial, now)
+
+    run()
+    print(f"\nproperty: {name}: {EXAMPLES} sequences, {_SEEN.get(name, 0)} transitions taken, invariants held")

@@ -35,7 +35,7 @@ PYTHON = $(shell for p in python3 python3.13 python3.12 python3.11; do \
 help:
 	@echo "make run    install, migrate, load the demo data, then serve web + Celery worker + beat on PORT (default 8000)"
 	@echo "make test   install, then run the test suite (extra pytest arguments in PYTEST_ARGS)"
-	@echo "make lint   ruff check, ruff format --check, makemigrations --check"
+	@echo "make lint   ruff check, ruff format --check, makemigrations --check, bandit (medium severity and up)"
 	@echo "make bench  seed a million incidents, load-test API and pages, SLA engine figures, query plans; see README"
 	@echo "make clean  remove var/ (database, static files, queue); keeps .venv"
 
@@ -85,6 +85,7 @@ lint: install
 	echo "+ ruff check ."; $(BIN)/ruff check . || status=1; \
 	echo "+ ruff format --check ."; $(BIN)/ruff format --check . || status=1; \
 	echo "+ manage.py makemigrations --check --dry-run"; $(MANAGE) makemigrations --check --dry-run || status=1; \
+	echo "+ bandit -c pyproject.toml -r . -ll"; $(BIN)/bandit -q -c pyproject.toml -r . -ll || status=1; \
 	exit $$status
 
 # Benchmarks (figures, not tests): results in bench/results/; each data set is kept in its database and reused.

@@ -152,9 +152,10 @@ def ticket_version_bump(*, ticket: Ticket) -> int:
     One atomic UPDATE ... RETURNING, so concurrent changes each get their own version; the object's `version`
     follows, so a later full save writes it back unchanged.
     """
-    table = Ticket._meta.db_table
+    # The table name comes from model metadata, never from input; the id is a bound parameter.
+    sql = f"UPDATE {Ticket._meta.db_table} SET version = version + 1 WHERE id = %s RETURNING version"  # nosec B608
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET version = version + 1 WHERE id = %s RETURNING version", [ticket.pk])
+        cursor.execute(sql, [ticket.pk])
         row = cursor.fetchone()
     ticket.version = row[0]
     return ticket.version

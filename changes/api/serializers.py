@@ -8,6 +8,8 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from catalog.models import ConfigurationItem, Service
@@ -317,10 +319,12 @@ class ChangeTaskSerializer(TicketFieldsSerializer):
         return attrs
 
 
+@extend_schema_serializer(component_name="ChangeTaskCloseInput")  # problems has a TaskCloseInput of its own
 class TaskCloseInputSerializer(serializers.Serializer):
     close_notes = serializers.CharField(max_length=TEXT_LIMIT)
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class _DateOrDateTimeField(serializers.Field):
     """An ISO date (midnight, current time zone) or date-time."""
 

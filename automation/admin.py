@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import APIException
 
-from automation.models import AssignmentRule, TeamRouting, Trigger, TriggerRun, UserProfile
+from automation.api.serializers import DRAFT_KINDS, DryRunInputSerializer
+from automation.api.views import dry_run_answer
+from automation.enums import TriggerEvent
+from automation.learning import categoriser_practices, categoriser_request
+from automation.models import (
+    AssignmentRule,
+    CategoriserSettings,
+    CategorySuggestion,
+    TeamRouting,
+    TrainingRun,
+    Trigger,
+    TriggerRun,
+    UserProfile,
+)
+from itsm.enums import Impact, Urgency
 from itsm.models import Category
+from itsm.rules import is_admin
 
 
 class SubcategoryInline(admin.TabularInline):
@@ -50,8 +71,59 @@ class TeamRoutingAdmin(admin.ModelAdmin):
     autocomplete_fields = ["team"]
 
 
+class DryRunForm(forms.Form):
+    """A ticket number, or a draft as it would be created."""
+
+    ticket = forms.CharField(label=_("ticket number"), required=False, max_length=16)
+    kind = forms.ChoiceField(label=_("practice"), choices=DRAFT_KINDS, initial="incident")
+    short_description = forms.CharField(label=_("short description"), required=False, max_length=160)
+    description = forms.CharField(label=_("description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    impact = forms.TypedChoiceField(label=_("impact"), choices=Impact.choices, coerce=int, initial=Impact.LOW)
+    urgency = forms.TypedChoiceField(label=_("urgency"), choices=Urgency.choices, coerce=int, initial=Urgency.LOW)
+    event = forms.ChoiceField(
+        label=_("only triggers on"), choices=[("", _("every event")), *TriggerEvent.choices], required=False
+    )
+
+    def api_data(self) -> dict:
+        data = self.cleaned_data
+        payload: dict = {"event": data["event"]} if data["event"] else {}
+        if data["ticket"]:
+            return {**payload, "ticket": data["ticket"]}
+        draft = {name: data[name] for name in ("kind", "short_description", "description", "impact", "urgency")}
+        return {**payload, "draft": draft}
+
+
+def dry_run_view(model_admin: admin.ModelAdmin):
+    """The admin page of the dry run: the same input and answer as POST /api/v1/automation/dry-run/."""
+
+    def view(request):
+        form = DryRunForm(request.POST or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            given = DryRunInputSerializer(data=form.api_data())
+            if given.is_valid():
+                try:
+                    result = dry_run_answer(given.validated_data, by=request.user)
+                except APIException as error:
+                    form.add_error(None, str(error.detail))
+            else:
+                for field, problems in given.errors.items():
+                    form.add_error(None, f"{field}: {problems}")
+        context = {
+            **model_admin.admin_site.each_context(request),
+            "opts": model_admin.model._meta,
+            "form": form,
+            "result": result,
+            "title": _("Dry run of rules and triggers"),
+        }
+        return TemplateResponse(request, "automation/admin/dry_run.html", context)
+
+    return model_admin.admin_site.admin_view(view)
+
+
 @admin.register(AssignmentRule)
 class AssignmentRuleAdmin(admin.ModelAdmin):
+    change_list_template = "automation/admin/change_list.html"
     list_display = ["name", "order", "practice", "active", "set_category", "set_assignment_group", "set_priority"]
     list_editable = ["order", "active"]
     list_filter = ["practice", "active"]
@@ -76,9 +148,13 @@ class AssignmentRuleAdmin(admin.ModelAdmin):
         ),
     ]
 
+    def get_urls(self):
+        return [path("dry-run/", dry_run_view(self), name="automation_dry_run"), *super().get_urls()]
+
 
 @admin.register(Trigger)
 class TriggerAdmin(admin.ModelAdmin):
+    change_list_template = "automation/admin/change_list.html"
     list_display = ["name", "event", "order", "practice", "active", "transition", "notify"]
     list_editable = ["order", "active"]
     list_filter = ["event", "practice", "active"]
@@ -95,6 +171,85 @@ class TriggerRunAdmin(admin.ModelAdmin):
     list_select_related = ["trigger", "ticket"]
     list_filter = ["trigger"]
     readonly_fields = ["trigger", "ticket", "event_key", "fired_at", "outcome"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CategoriserSettings)
+class CategoriserSettingsAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "enabled", "auto_apply_threshold", "min_tickets"]
+
+    def has_add_permission(self, request):
+        return not CategoriserSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TrainingRun)
+class TrainingRunAdmin(admin.ModelAdmin):
+    """Trainings with a progress bar; 'Retrain now' queues one per practice that has categories."""
+
+    change_list_template = "automation/admin/training_change_list.html"
+    list_display = ["created_at", "practice", "status", "progress_bar", "samples", "classes", "accuracy"]
+    list_filter = ["practice", "status"]
+    fields = [
+        "practice",
+        "status",
+        "progress_bar",
+        "message",
+        "created_at",
+        "finished_at",
+        "samples",
+        "classes",
+        "top1",
+        "top3",
+        "baseline",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("category_model", "group_model")
+
+    @admin.display(description=_("progress"))
+    def progress_bar(self, obj: TrainingRun):
+        return format_html('<progress max="100" value="{}"></progress> {}%', obj.progress, obj.progress)
+
+    @admin.display(description=_("top-1 / top-3 / baseline"))
+    def accuracy(self, obj: TrainingRun):
+        if obj.top1 is None:
+            return "—"
+        return f"{obj.top1:.1%} / {obj.top3:.1%} / {obj.baseline:.1%}"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.retrain_view)
+        return [path("retrain/", view, name="automation_retrain"), *super().get_urls()]
+
+    def retrain_view(self, request):
+        if request.method == "POST" and is_admin(request.user):
+            practices = categoriser_practices()
+            for practice in practices:
+                categoriser_request(practice=practice, by=request.user)
+            messages.info(request, _("Training queued for: %s.") % (", ".join(practices) or _("no practice")))
+        return HttpResponseRedirect(reverse("admin:automation_trainingrun_changelist"))
+
+
+@admin.register(CategorySuggestion)
+class CategorySuggestionAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "category", "confidence", "assignment_group", "applied", "accepted_by", "created_at"]
+    list_filter = ["applied"]
+    list_select_related = ["ticket", "category", "assignment_group", "accepted_by"]
+    search_fields = ["ticket__number"]
 
     def has_add_permission(self, request):
         return False

@@ -198,3 +198,92 @@ class TriggerRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trigger} on {self.event_key}"
+
+
+class CategoriserSettings(models.Model):
+    """The learned categoriser's settings (one row): on or off, the confidence above which a suggestion is applied
+    on creation, and how many labelled tickets a practice needs before a model is trained."""
+
+    enabled = models.BooleanField(_("suggest categories"), default=True)
+    auto_apply_threshold = models.FloatField(
+        _("apply automatically at confidence"),
+        default=0.8,
+        help_text=_("From 0 to 1. Below it the suggestion is only shown to the agent; above 1 never applies."),
+    )
+    min_tickets = models.PositiveIntegerField(_("labelled tickets needed to train"), default=20)
+
+    class Meta:
+        verbose_name = _("categoriser settings")
+        verbose_name_plural = _("categoriser settings")
+
+    def __str__(self) -> str:
+        return str(_("Categoriser settings"))
+
+    def clean(self) -> None:
+        if not 0 <= self.auto_apply_threshold <= 1.01:
+            raise ValidationError({"auto_apply_threshold": _("Give a number from 0 to 1 (or 1.01 for never).")})
+
+    @classmethod
+    def current(cls) -> CategoriserSettings:
+        return cls.objects.get_or_create(pk=1)[0]
+
+
+class TrainingStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class TrainingRun(models.Model):
+    """One training of a practice's categoriser on its resolved tickets: progress, held-out accuracy against the
+    majority class, and the fitted models (the latest done run of a practice is the one in use)."""
+
+    practice = models.CharField(_("practice"), max_length=20, choices=TicketKind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=TrainingStatus.choices, default=TrainingStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    message = models.TextField(_("message"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    samples = models.PositiveIntegerField(_("labelled tickets"), default=0)
+    classes = models.PositiveIntegerField(_("categories"), default=0)
+    top1 = models.FloatField(_("held-out top-1 accuracy"), null=True, blank=True)
+    top3 = models.FloatField(_("held-out top-3 accuracy"), null=True, blank=True)
+    baseline = models.FloatField(_("majority-class baseline"), null=True, blank=True)
+    category_model = models.BinaryField(null=True, editable=False)
+    group_model = models.BinaryField(null=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("categoriser training")
+        verbose_name_plural = _("categoriser trainings")
+
+    def __str__(self) -> str:
+        return f"{self.get_practice_display()} {self.created_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+
+class CategorySuggestion(models.Model):
+    """What the categoriser suggested for a new ticket, with its confidence; applied when above the threshold,
+    otherwise waiting for an agent's one click."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="category_suggestion")
+    run = models.ForeignKey(TrainingRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    category = models.ForeignKey(Category, null=True, on_delete=models.SET_NULL, related_name="+")
+    confidence = models.FloatField(_("confidence"))
+    assignment_group = models.ForeignKey(Team, null=True, on_delete=models.SET_NULL, related_name="+")
+    group_confidence = models.FloatField(_("group confidence"), null=True)
+    applied = models.BooleanField(_("applied automatically"), default=False)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("category suggestion")
+        verbose_name_plural = _("category suggestions")
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.category} ({self.confidence:.0%})"

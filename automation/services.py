@@ -160,7 +160,8 @@ def rules_for(ticket: Ticket) -> list[AssignmentRule]:
 
 
 def creation_plan(ticket: Ticket, *, advance: bool) -> list[Step]:
-    """Run the rules, then the team routing, then the categoriser over the ticket object (changing it, not saving)."""
+    """Run the rules, then the categoriser (when no rule set a category), then the team routing over the ticket
+    object (changing it, not saving it)."""
     from automation.learning import suggestion_step
 
     steps = []
@@ -169,12 +170,12 @@ def creation_plan(ticket: Ticket, *, advance: bool) -> list[Step]:
             steps.append(_rule_step(rule, ticket))
             if rule.stop:
                 break
-    routed = _routing_step(ticket, advance=advance)
-    if routed is not None:
-        steps.append(routed)
     suggested = suggestion_step(ticket, save=advance)
     if suggested is not None:
         steps.append(suggested)
+    routed = _routing_step(ticket, advance=advance)
+    if routed is not None:
+        steps.append(routed)
     return steps
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from automation.enums import TriggerEvent
+from automation.models import CategorySuggestion, TrainingRun
 from catalog.models import ConfigurationItem, Service
 from itsm.api.fields import NameOrIdRelatedField, UsernameField
 from itsm.enums import Impact, TicketKind, Urgency
@@ -72,3 +73,48 @@ class CategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = Category
         fields = ["id", "practice", "name", "parent", "order", "active"]
+
+
+class CategorySuggestionSerializer(serializers.ModelSerializer):
+    """The categoriser's suggestion for a ticket: applied automatically, or waiting for an agent's one click."""
+
+    ticket = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    category = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    assignment_group = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    accepted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = CategorySuggestion
+        fields = [
+            "ticket",
+            "category",
+            "confidence",
+            "assignment_group",
+            "group_confidence",
+            "applied",
+            "accepted_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class TrainingRunSerializer(serializers.ModelSerializer):
+    """A training of the categoriser: its progress, then its held-out accuracy against the baseline."""
+
+    class Meta:
+        model = TrainingRun
+        fields = [
+            "id",
+            "practice",
+            "status",
+            "progress",
+            "message",
+            "created_at",
+            "finished_at",
+            "samples",
+            "classes",
+            "top1",
+            "top3",
+            "baseline",
+        ]
+        read_only_fields = [name for name in fields if name != "practice"]

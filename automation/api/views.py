@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from automation.api.serializers import CategorySerializer, DryRunInputSerializer, DryRunSerializer
+from automation.api.serializers import (
+    CategorySerializer,
+    CategorySuggestionSerializer,
+    DryRunInputSerializer,
+    DryRunSerializer,
+    TrainingRunSerializer,
+)
+from automation.learning import categoriser_request, suggestion_accept
+from automation.models import CategorySuggestion, TrainingRun
 from automation.services import dry_run
 from automation.triggers import practice_record
 from itsm.api.tickets import AgentsOnlyElseNotFound
 from itsm.models import Category, Ticket
+from itsm.rules import is_admin
 from itsm.selectors import priority_for
 
 
@@ -27,6 +38,18 @@ def draft_ticket(data: dict, *, by) -> Ticket:
     ticket = Ticket(**fields, caller=data.get("caller") or by, opened_by=by)
     ticket.priority = priority_for(impact=ticket.impact, urgency=ticket.urgency)
     return ticket
+
+
+def dry_run_answer(data: dict, *, by) -> dict:
+    """The dry run for validated input (DryRunInputSerializer): a ticket by number (NotFound) or a draft."""
+    if "ticket" in data:
+        ticket = Ticket.objects.filter(number=data["ticket"].strip().upper()).first()
+        if ticket is None:
+            raise NotFound(f"No ticket {data['ticket']}.")
+        ticket = practice_record(ticket)
+    else:
+        ticket = draft_ticket(data["draft"], by=by)
+    return {"ticket": ticket.number or None, **dry_run(ticket=ticket, event=data.get("event"))}
 
 
 DRAFT_FIELDS = [
@@ -53,16 +76,7 @@ class DryRunView(APIView):
     def post(self, request: Request) -> Response:
         given = DryRunInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        data = given.validated_data
-        if "ticket" in data:
-            ticket = Ticket.objects.filter(number=data["ticket"].strip().upper()).first()
-            if ticket is None:
-                raise NotFound(f"No ticket {data['ticket']}.")
-            ticket = practice_record(ticket)
-        else:
-            ticket = draft_ticket(data["draft"], by=request.user)
-        result = dry_run(ticket=ticket, event=data.get("event"))
-        return Response(DryRunSerializer({"ticket": ticket.number or None, **result}).data)
+        return Response(DryRunSerializer(dry_run_answer(given.validated_data, by=request.user)).data)
 
 
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
@@ -76,3 +90,48 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return Category.objects.select_related("parent")
+
+
+class CategorySuggestionViewSet(viewsets.ReadOnlyModelViewSet):
+    """The categoriser's suggestions, by ticket number; `accept` applies one with one click (agents only)."""
+
+    serializer_class = CategorySuggestionSerializer
+    permission_classes = [AgentsOnlyElseNotFound]
+    lookup_field = "ticket__number"
+    lookup_url_kwarg = "number"
+    filterset_fields = ["applied"]
+    ordering_fields = ["created_at", "confidence", "id"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        return CategorySuggestion.objects.select_related("ticket", "category", "assignment_group", "accepted_by")
+
+    @extend_schema(request=None, responses=CategorySuggestionSerializer, summary="Accept the suggestion")
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, number: str | None = None) -> Response:
+        suggestion = self.get_object()
+        try:
+            suggestion_accept(ticket=practice_record(suggestion.ticket), by=request.user)
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from error
+        suggestion.refresh_from_db()
+        return Response(CategorySuggestionSerializer(suggestion).data)
+
+
+class TrainingRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Trainings of the categoriser with their progress and accuracy; POST {"practice": "incident"} retrains now
+    (admins only; the training runs in a worker)."""
+
+    serializer_class = TrainingRunSerializer
+    permission_classes = [AgentsOnlyElseNotFound]
+    filterset_fields = ["practice", "status"]
+    ordering_fields = ["created_at", "id"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        return TrainingRun.objects.defer("category_model", "group_model")
+
+    def perform_create(self, serializer: TrainingRunSerializer) -> None:
+        if not is_admin(self.request.user):
+            raise PermissionDenied("Only admins can retrain the categoriser.")
+        serializer.instance = categoriser_request(practice=serializer.validated_data["practice"], by=self.request.user)

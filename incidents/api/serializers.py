@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from automation.api.serializers import CategorySuggestionSerializer
 from catalog.models import ConfigurationItem, Service
 from incidents.enums import IncidentState
 from incidents.models import CloseCode, HoldReason, Incident
@@ -63,6 +64,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     )
     category = CategoryField(practice="incident")
     subcategory = CategoryField(practice="incident", sub=True)
+    category_suggestion = CategorySuggestionSerializer(read_only=True)
     parent = IncidentParentField(required=False, allow_null=True)
     problem = ProblemNumberField(required=False, allow_null=True)
     caused_by_change = ChangeNumberField(required=False, allow_null=True)
@@ -101,6 +103,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "configuration_item",
             "category",
             "subcategory",
+            "category_suggestion",
             "parent",
             "major_incident",
             "problem",
@@ -133,6 +136,7 @@ class IncidentSerializer(serializers.ModelSerializer):
                 fields[name].read_only = True
             # Problems are agents' records: an end user does not learn that one exists.
             fields.pop("problem", None)
+            fields.pop("category_suggestion", None)
             fields.pop("caused_by_change", None)
         return fields
 

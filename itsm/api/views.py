@@ -29,6 +29,9 @@ class TokenView(ObtainAuthToken):
     """Exchange a username and password for the user's API token."""
 
     parser_classes = api_settings.DEFAULT_PARSER_CLASSES
+    # DRF's ObtainAuthToken turns throttling off; a password endpoint needs it most (django-axes locks accounts and
+    # addresses on top).
+    throttle_classes = api_settings.DEFAULT_THROTTLE_CLASSES
 
     @extend_schema(summary="Obtain an API token", tags=["auth"])
     def post(self, request, *args, **kwargs):

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django_fsm_log.models import StateLog
 
 from catalog.models import ConfigurationItem, Service
+from demo.automation import seed_automation, seed_categories
 from demo.data import (
     AGENT_COMMENTS,
     CALLER_ASKS,
@@ -1088,11 +1089,13 @@ class Command(BaseCommand):
         with transaction.atomic(), _after_commit_callbacks_dropped():
             seeder.people()
             seeder.catalog()
+            seed_categories()
             seeder.incidents(incidents)
             seeder.align_tickets()
             seeder.problems()
             seeder.service_levels()
             seeder.changes()
+            seeder.incident_ids += seed_automation(seeder)
             tickets = [*seeder.incident_ids, *seeder.problem_ids, *seeder.task_ids, *seeder.change_ids]
             outbox = OutboxMessage.objects.filter(ticket_id__in=tickets)
             dropped = 0 if keep_outbox else outbox.delete()[0]

@@ -1,0 +1,98 @@
+"""Demo data for automation: incident categories (set on the demo's incidents by service rules as they are created),
+an Identity team with round-robin routing, the 'password reset' rule, the P1-breach trigger, one password-reset
+e-mail routed by the rule, and the learned categoriser trained on the resolved demo incidents."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+from automation.learning import categoriser_train
+from automation.models import AssignmentRule, TeamRouting, TrainingRun, Trigger
+from itsm.models import Category, Team
+
+# category: (subcategories, the demo services whose incidents it takes)
+CATEGORIES = {
+    "Access": (["Password", "Account locked", "MFA"], ["Identity and access"]),
+    "Network": (["VPN", "Wi-Fi", "Wired network", "Telephony"], ["VPN", "Wi-Fi", "Corporate network", "Telephony"]),
+    "Hardware": (["Laptop", "Printer", "File share"], ["Laptop provisioning", "Printing", "File shares"]),
+    "Business applications": (["Email", "ERP", "CRM", "HR portal"], ["Email", "ERP", "CRM", "HR Portal"]),
+    "Data and reporting": (["Data warehouse"], ["Data warehouse"]),
+}
+PASSWORD_WORDS = ["password reset", "reset my password", "forgot my password", "locked out"]
+
+
+def seed_categories() -> None:
+    """The incident categories and one rule per category on the incident's service (before the demo incidents)."""
+    for order, (name, (subcategories, services)) in enumerate(CATEGORIES.items(), start=1):
+        top, _created = Category.objects.get_or_create(
+            practice="incident", name=name, parent=None, defaults={"order": order * 10}
+        )
+        for sub_order, sub in enumerate(subcategories, start=1):
+            Category.objects.get_or_create(
+                practice="incident", name=sub, parent=top, defaults={"order": sub_order * 10}
+            )
+        AssignmentRule.objects.get_or_create(
+            name=f"Category from service: {name}",
+            defaults={
+                "practice": "incident",
+                "order": 100 + order,
+                "conditions": [{"field": "service", "op": "in", "value": services}],
+                "set_category": top,
+            },
+        )
+    for name in ["Standard", "Normal", "Emergency fix"]:
+        Category.objects.get_or_create(practice="change", name=name, parent=None)
+
+
+def _password_mail(sender) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = f"{sender.get_full_name()} <{sender.email}>"
+    msg["To"] = "servicedesk@example.com"
+    msg["Subject"] = "Password reset please"
+    msg["Message-ID"] = "<demo-password-reset-1@example.com>"
+    msg.set_content("Hi,\n\nI am locked out after the holidays, could you do a password reset for me?\n\nThanks")
+    return msg.as_bytes()
+
+
+def seed_automation(seeder) -> list[int]:
+    """The Identity team (round robin), the password-reset rule, the P1-breach trigger, one routed e-mail and a
+    trained categoriser; returns the incidents created."""
+    from mail.inbound import email_ingest
+    from mail.models import Mailbox
+
+    desk = seeder.team_agents["Service Desk"]
+    identity, _created = Team.objects.get_or_create(
+        name="Identity", defaults={"description": "Accounts, passwords and MFA.", "manager": desk[0]}
+    )
+    identity.members.add(*desk)
+    TeamRouting.objects.update_or_create(team=identity, defaults={"mode": "round_robin"})
+    access = Category.objects.get(practice="incident", name="Access", parent=None)
+    AssignmentRule.objects.get_or_create(
+        name="Password resets to Identity",
+        defaults={
+            "practice": "incident",
+            "order": 10,
+            "conditions": [{"field": "text", "op": "keywords", "value": PASSWORD_WORDS}],
+            "set_category": access,
+            "set_subcategory": Category.objects.get(parent=access, name="Password"),
+            "set_assignment_group": identity,
+            "work_note": "Routed to Identity by the password-reset rule.",
+        },
+    )
+    Trigger.objects.get_or_create(
+        name="P1 breach: escalate to the team manager",
+        defaults={
+            "event": "sla_breached",
+            "practice": "incident",
+            "conditions": [{"field": "priority", "op": "equals", "value": 1}],
+            "notify": "group_manager",
+            "message": "A P1 incident has breached its SLA and needs your attention.",
+            "work_note": "Escalated to the team manager.",
+        },
+    )
+    mailbox = Mailbox.objects.filter(address="servicedesk@example.com").first()
+    outcome = email_ingest(raw=_password_mail(seeder.end_users[1]), mailbox=mailbox)
+    created = [outcome.record.ticket_id] if outcome.record.ticket_id else []
+    run = TrainingRun.objects.create(practice="incident")
+    categoriser_train(run_id=run.pk)
+    return created

@@ -41,7 +41,7 @@ from changes.services import (
     change_task_update,
     change_update,
 )
-from itsm.admin import JournalEntryInline, TicketAdmin
+from itsm.admin import JournalEntryInline, ReadOnlyAdminMixin, TicketAdmin
 from itsm.models import Approval
 from slas.admin import SLAClockInline
 
@@ -394,7 +394,7 @@ class ChangeWindowAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChangeConflict)
-class ChangeConflictAdmin(admin.ModelAdmin):
+class ChangeConflictAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Conflicts are computed, never edited: a read-only list to find changes that clash."""
 
     list_display = ("change", "kind", "reason", "detected_at")
@@ -402,11 +402,21 @@ class ChangeConflictAdmin(admin.ModelAdmin):
     search_fields = ("change__number", "reason")
     list_select_related = ("change",)
 
-    def has_add_permission(self, request) -> bool:
-        return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+@admin.register(RiskAnswerOption)
+class RiskAnswerOptionAdmin(admin.ModelAdmin):
+    """Answer options are usually edited inline on their question; listed here to compare scores across questions."""
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    list_display = ("label", "question", "score", "order")
+    list_filter = ("question",)
+    search_fields = ("label", "question__text")
+    list_select_related = ("question",)
+
+
+@admin.register(ChangeRiskAnswer)
+class ChangeRiskAnswerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Risk answers are given through the risk assessment service: read-only here."""
+
+    list_display = ("change", "question", "option", "score")
+    search_fields = ("change__number", "question__text")
+    list_select_related = ("change", "question", "option")

@@ -70,16 +70,17 @@ def test_agent_works_an_incident_and_end_user_reports_one(live_server, page):
     incident = incident_factory(by=agent, caller=caller, short_description="Smoke test printer jam")
     incident_factory(by=agent, caller=caller, short_description="Another unrelated ticket")
 
-    # The agent signs in and lands on the workspace list.
+    # The agent signs in, lands on their work in the workspace and opens the incident list.
     login(page, live_server.url, "smoke_agent")
-    assert "/workspace/incidents/" in page.url
-    assert page.locator("#incident-table").get_by_text(incident.number).is_visible()
+    assert "/workspace/" in page.url
+    page.click("#nav-practices a[data-practice=incidents]")
+    assert page.locator("#ticket-table").get_by_text(incident.number).is_visible()
 
     # Typing in the search box narrows the table through htmx, without a page load.
     page.fill("#id_q", "printer jam")
     page.wait_for_url(re.compile(r"q=printer"))
     page.wait_for_function("!document.body.innerText.includes('Another unrelated ticket')")
-    assert page.locator("#incident-table tbody tr").count() == 1
+    assert page.locator("#ticket-table tbody tr").count() == 1
 
     # Open the incident and start it.
     page.click(f"text={incident.number}")

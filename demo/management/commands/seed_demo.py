@@ -65,6 +65,7 @@ from demo.data import (
     S,
     Template,
 )
+from demo.mail_and_webhooks import seed_channels
 from incidents.enums import AWAITING_CALLER, IncidentState
 from incidents.models import CloseCode, HoldReason, Incident
 from incidents.services import (
@@ -1095,6 +1096,7 @@ class Command(BaseCommand):
             seeder.problems()
             seeder.service_levels()
             seeder.changes()
+            seeder.incident_ids += seed_channels(seeder)
             seeder.incident_ids += seed_automation(seeder)
             tickets = [*seeder.incident_ids, *seeder.problem_ids, *seeder.task_ids, *seeder.change_ids]
             outbox = OutboxMessage.objects.filter(ticket_id__in=tickets)

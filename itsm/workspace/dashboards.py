@@ -184,9 +184,9 @@ def bar_chart(items: list[tuple[str, float]], *, width: int = 420, height: int =
     return {"width": width, "height": height, "base": height - bottom, "bars": bars}
 
 
-def line_chart(days: list[dict], keys: tuple[str, str], *, width: int = 620, height: int = 190) -> dict[str, Any]:
+def line_chart(days: list[dict], keys: tuple[str, str], *, width: int = 1100, height: int = 220) -> dict[str, Any]:
     """Coordinates for two lines over days (polyline points), with a few gridlines and date labels."""
-    left, right, bottom, top = 30, 10, 24, 12
+    left, right, bottom, top = 34, 28, 24, 12
     peak = max((max(d[keys[0]], d[keys[1]]) for d in days), default=0) or 1
     step = (width - left - right) / max(len(days) - 1, 1)
 

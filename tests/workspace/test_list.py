@@ -219,3 +219,23 @@ def test_search_by_number_opens_ticket_and_text_lists_matches(agent_client, agen
     assert response.status_code == 302 and response.url.endswith(f"/workspace/incidents/{incident.number}/")
     body = agent_client.get(reverse("workspace:search"), {"q": "vpn"}).content.decode()
     assert incident.number in body and problem.number in body
+
+
+def test_ticket_page_query_count_constant_in_journal_length(agent_client, agent, other_agent, team):
+    from incidents.services import incident_comment, incident_update
+
+    incident = incident_factory(by=agent, assignment_group=team)
+    url = reverse("workspace:detail", args=["incidents", incident.number])
+    incident_comment(incident=incident, by=agent, body="first", kind="work_note")
+    with CaptureQueriesContext(connection) as small:
+        assert agent_client.get(url).status_code == 200
+    for index in range(15):
+        incident_comment(
+            incident=incident, by=other_agent if index % 2 else agent, body=f"note {index}", kind="comment"
+        )
+        incident_update(incident=incident, by=agent, short_description=f"Changed {index}")
+    with CaptureQueriesContext(connection) as large:
+        body = agent_client.get(url).content.decode()
+    assert "note 14" in body and "Changed 14" in body
+    assert len(large.captured_queries) == len(small.captured_queries)
+    assert len(large.captured_queries) <= 30

@@ -66,6 +66,7 @@ from demo.data import (
     Template,
 )
 from demo.mail_and_webhooks import seed_channels
+from demo.workspace import seed_saved_filters
 from incidents.enums import AWAITING_CALLER, IncidentState
 from incidents.models import CloseCode, HoldReason, Incident
 from incidents.services import (
@@ -1098,6 +1099,7 @@ class Command(BaseCommand):
             seeder.changes()
             seeder.incident_ids += seed_channels(seeder)
             seeder.incident_ids += seed_automation(seeder)
+            seed_saved_filters()
             tickets = [*seeder.incident_ids, *seeder.problem_ids, *seeder.task_ids, *seeder.change_ids]
             outbox = OutboxMessage.objects.filter(ticket_id__in=tickets)
             dropped = 0 if keep_outbox else outbox.delete()[0]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -14,20 +15,26 @@ from rest_framework.exceptions import APIException
 from automation.api.serializers import DRAFT_KINDS, DryRunInputSerializer
 from automation.api.views import dry_run_answer
 from automation.enums import TriggerEvent
+from automation.improvement import FIELDS, initiative_create, initiative_transition, initiative_update
 from automation.learning import categoriser_practices, categoriser_request
 from automation.models import (
     AssignmentRule,
     CategoriserSettings,
     CategorySuggestion,
+    ImprovementInitiative,
     TeamRouting,
     TrainingRun,
     Trigger,
     TriggerRun,
     UserProfile,
 )
-from itsm.enums import Impact, Urgency
-from itsm.models import Category
+from automation.trends import METRICS, initiative_trend, trends_by_month
+from catalog.models import Service
+from itsm.admin import SERVICE_ERRORS, ServiceRefused, error_text
+from itsm.enums import Impact, TicketKind, Urgency
+from itsm.models import Category, Team
 from itsm.rules import is_admin
+from itsm.workspace.dashboards import bar_chart
 
 
 class SubcategoryInline(admin.TabularInline):
@@ -256,3 +263,153 @@ class CategorySuggestionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+def trend_charts(rows: list[dict], metrics: list[str], *, target: float | None = None) -> list[dict]:
+    """A bar chart per metric over the months (with the target as a dashed line when given)."""
+    charts = []
+    for metric in metrics:
+        values = [(row["month"][2:], row[metric] or 0) for row in rows]
+        scale = max([value for _month, value in values] + ([target] if target is not None else [])) or 1
+        svg = _scaled(values, scale)
+        target_y = None if target is None else round(svg["base"] - (svg["base"] - 16) * target / scale, 1)
+        charts.append({"title": METRICS[metric][0], "svg": svg, "target_y": target_y})
+    return charts
+
+
+def _scaled(values: list[tuple[str, float]], scale: float) -> dict:
+    """bar_chart with a fixed top value (so a target line above every bar still fits)."""
+    svg = bar_chart([*values, ("", scale)], width=440, height=170)
+    svg["bars"] = svg["bars"][:-1]
+    return svg
+
+
+class TrendFilterForm(forms.Form):
+    practice = forms.ChoiceField(choices=[("", _("every practice")), *TicketKind.choices], required=False)
+    service = forms.ModelChoiceField(queryset=Service.objects.all(), required=False)
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
+    months = forms.IntegerField(min_value=1, max_value=36, initial=12, required=False)
+
+
+def _table(rows: list[dict]) -> tuple[list, list]:
+    columns = [(key, METRICS[key][0]) for key in METRICS]
+    return columns, [{"month": row["month"], "values": [row[key] for key, _l in columns]} for row in rows]
+
+
+@admin.register(ImprovementInitiative)
+class ImprovementInitiativeAdmin(admin.ModelAdmin):
+    """The improvement register; states change through the actions (the services), the trend is on each page."""
+
+    list_display = ["title", "metric", "state", "owner", "team", "service", "baseline_value", "target_value"]
+    list_filter = ["state", "metric", "practice", "team"]
+    list_select_related = ["owner", "team", "service"]
+    search_fields = ["title", "problem_statement"]
+    autocomplete_fields = ["owner", "service", "team"]
+    filter_horizontal = ["problems", "changes"]
+    readonly_fields = ["state", "trend_link"]
+    actions = ["approve", "start", "complete", "abandon"]
+    change_list_template = "automation/admin/initiative_change_list.html"
+
+    @admin.display(description=_("trend against target"))
+    def trend_link(self, obj: ImprovementInitiative):
+        if obj.pk is None:
+            return "—"
+        url = reverse("admin:automation_initiative_trend", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Show the monthly trend"))
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in FIELDS if name in form.cleaned_data}
+        try:
+            if change:
+                saved = initiative_update(initiative=obj, by=request.user, **fields)
+            else:
+                saved = initiative_create(by=request.user, **fields)
+        except (ValidationError, PermissionDenied) as error:
+            raise ServiceRefused(error) from error
+        obj.pk = saved.pk
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            self.message_user(request, error_text(refused.error), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def _run(self, request, queryset, name: str) -> None:
+        done = 0
+        for initiative in queryset:
+            try:
+                initiative_transition(initiative=initiative, by=request.user, name=name)
+                done += 1
+            except (*SERVICE_ERRORS,) as error:
+                self.message_user(request, f"{initiative}: {error_text(error)}", messages.WARNING)
+        self.message_user(request, _("%(n)s initiative(s): %(name)s.") % {"n": done, "name": name})
+
+    @admin.action(description=_("Approve"))
+    def approve(self, request, queryset):
+        self._run(request, queryset, "approve")
+
+    @admin.action(description=_("Start"))
+    def start(self, request, queryset):
+        self._run(request, queryset, "start")
+
+    @admin.action(description=_("Complete"))
+    def complete(self, request, queryset):
+        self._run(request, queryset, "complete")
+
+    @admin.action(description=_("Abandon"))
+    def abandon(self, request, queryset):
+        self._run(request, queryset, "abandon")
+
+    def get_urls(self):
+        return [
+            path("trends/", self.admin_site.admin_view(self.trends_view), name="automation_trends"),
+            path(
+                "<int:pk>/trend/",
+                self.admin_site.admin_view(self.initiative_trend_view),
+                name="automation_initiative_trend",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _page(self, request, **context):
+        return TemplateResponse(
+            request,
+            "automation/admin/trends.html",
+            {**self.admin_site.each_context(request), "opts": self.model._meta, **context},
+        )
+
+    def trends_view(self, request):
+        form = TrendFilterForm(request.GET or None)
+        data = form.cleaned_data if form.is_valid() else {}
+        rows = trends_by_month(
+            practice=data.get("practice") or None,
+            service_id=data["service"].pk if data.get("service") else None,
+            team_id=data["team"].pk if data.get("team") else None,
+            months=data.get("months") or 12,
+        )
+        columns, table = _table(rows)
+        return self._page(
+            request,
+            title=_("Trend report"),
+            form=form,
+            charts=trend_charts(rows, list(METRICS)),
+            columns=columns,
+            table=table,
+        )
+
+    def initiative_trend_view(self, request, pk: int):
+        initiative = ImprovementInitiative.objects.filter(pk=pk).first()
+        if initiative is None:
+            raise Http404
+        trend = initiative_trend(initiative)
+        rows = [{"month": p["month"], initiative.metric: p["value"]} for p in trend["points"]]
+        return self._page(
+            request,
+            title=_("Trend of %(title)s") % {"title": initiative.title},
+            initiative=initiative,
+            trend=trend,
+            charts=trend_charts(rows, [initiative.metric], target=initiative.target_value),
+            columns=[],
+            table=[],
+        )

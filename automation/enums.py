@@ -31,3 +31,24 @@ class NotifyWhom(models.TextChoices):
     GROUP = "group", _("The assignment group's members")
     GROUP_MANAGER = "group_manager", _("The assignment group's manager")
     CALLER = "caller", _("The caller")
+
+
+class InitiativeState(models.TextChoices):
+    """Where an improvement initiative stands."""
+
+    IDENTIFIED = "identified", _("Identified")
+    APPROVED = "approved", _("Approved")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    ABANDONED = "abandoned", _("Abandoned")
+
+
+class InitiativeMetric(models.TextChoices):
+    """The monthly figure an initiative means to move (see automation.trends)."""
+
+    VOLUME = "volume", _("Tickets opened")
+    MTTR = "mttr_hours", _("Mean time to resolve (hours)")
+    FIRST_CONTACT = "first_contact_rate", _("First-contact resolution (%)")
+    REOPEN = "reopen_rate", _("Reopen rate (%)")
+    SLA = "sla_compliance", _("SLA compliance (%)")
+    BACKLOG_AGE = "backlog_age_days", _("Average backlog age (days)")

@@ -8,9 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from automation.conditions import conditions_problems, set_fields_problems
-from automation.enums import NotifyWhom, RoutingMode, TriggerEvent
+from automation.enums import InitiativeMetric, InitiativeState, NotifyWhom, RoutingMode, TriggerEvent
 from itsm.enums import Priority, TicketKind
 from itsm.models import Category, Team, Ticket
 
@@ -287,3 +288,73 @@ class CategorySuggestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.category} ({self.confidence:.0%})"
+
+
+class ImprovementInitiative(ConcurrentTransitionMixin, models.Model):
+    """A continual improvement initiative: who owns it, the problem it addresses, the metric it means to move from
+    a baseline to a target in a scope (practice, service, team), its linked problems and changes, and its state."""
+
+    title = models.CharField(_("title"), max_length=160)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="initiatives"
+    )
+    problem_statement = models.TextField(_("problem statement"))
+    metric = models.CharField(_("metric"), max_length=24, choices=InitiativeMetric.choices)
+    practice = models.CharField(
+        _("practice"), max_length=20, choices=TicketKind.choices, blank=True, help_text=_("Blank for every practice.")
+    )
+    service = models.ForeignKey(
+        "catalog.Service", verbose_name=_("service"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    baseline_value = models.FloatField(_("baseline"))
+    target_value = models.FloatField(_("target"))
+    problems = models.ManyToManyField(
+        Ticket, verbose_name=_("problems"), blank=True, related_name="+", limit_choices_to={"kind": "problem"}
+    )
+    changes = models.ManyToManyField(
+        Ticket, verbose_name=_("changes"), blank=True, related_name="+", limit_choices_to={"kind": "change"}
+    )
+    state = FSMField(_("state"), default=InitiativeState.IDENTIFIED, choices=InitiativeState.choices, protected=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("improvement initiative")
+        verbose_name_plural = _("improvement register")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        from automation.trends import METRICS
+
+        _label, better = METRICS.get(self.metric, ("", "lower"))
+        if self.baseline_value is not None and self.target_value is not None:
+            if self.target_value == self.baseline_value:
+                raise ValidationError({"target_value": _("The target must differ from the baseline.")})
+            if (better == "lower") != (self.target_value < self.baseline_value):
+                raise ValidationError({"target_value": _("The target moves the metric the wrong way.")})
+
+    @transition(field=state, source=InitiativeState.IDENTIFIED, target=InitiativeState.APPROVED)
+    def approve(self) -> None:
+        pass
+
+    @transition(field=state, source=InitiativeState.APPROVED, target=InitiativeState.IN_PROGRESS)
+    def start(self) -> None:
+        pass
+
+    @transition(field=state, source=InitiativeState.IN_PROGRESS, target=InitiativeState.DONE)
+    def complete(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[InitiativeState.IDENTIFIED, InitiativeState.APPROVED, InitiativeState.IN_PROGRESS],
+        target=InitiativeState.ABANDONED,
+    )
+    def abandon(self) -> None:
+        pass

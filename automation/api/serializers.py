@@ -5,11 +5,11 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from automation.enums import TriggerEvent
-from automation.models import CategorySuggestion, TrainingRun
+from automation.models import CategorySuggestion, ImprovementInitiative, TrainingRun
 from catalog.models import ConfigurationItem, Service
 from itsm.api.fields import NameOrIdRelatedField, UsernameField
 from itsm.enums import Impact, TicketKind, Urgency
-from itsm.models import Category, Team
+from itsm.models import Category, Team, Ticket
 
 DRAFT_KINDS = [(k, v) for k, v in TicketKind.choices if k in ("incident", "problem", "change", "request")]
 
@@ -118,3 +118,61 @@ class TrainingRunSerializer(serializers.ModelSerializer):
             "baseline",
         ]
         read_only_fields = [name for name in fields if name != "practice"]
+
+
+class TicketNumberField(serializers.SlugRelatedField):
+    """A problem or change linked to an initiative, by number."""
+
+    def __init__(self, *, kind: str, **kwargs):
+        super().__init__(slug_field="number", queryset=Ticket.objects.filter(kind=kind), **kwargs)
+
+
+class InitiativeSerializer(serializers.ModelSerializer):
+    """An improvement initiative; its state moves only through the transition actions."""
+
+    owner = UsernameField(required=False)
+    service = NameOrIdRelatedField(queryset=Service.objects.all(), required=False, allow_null=True)
+    team = NameOrIdRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    problems = TicketNumberField(kind="problem", many=True, required=False)
+    changes = TicketNumberField(kind="change", many=True, required=False)
+    state = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = ImprovementInitiative
+        fields = [
+            "id",
+            "title",
+            "owner",
+            "problem_statement",
+            "metric",
+            "practice",
+            "service",
+            "team",
+            "baseline_value",
+            "target_value",
+            "problems",
+            "changes",
+            "state",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class TrendInputSerializer(serializers.Serializer):
+    practice = serializers.ChoiceField(choices=TicketKind.choices, required=False)
+    service = NameOrIdRelatedField(queryset=Service.objects.all(), required=False)
+    team = NameOrIdRelatedField(queryset=Team.objects.all(), required=False)
+    months = serializers.IntegerField(min_value=1, max_value=36, default=12)
+
+
+class TrendMonthSerializer(serializers.Serializer):
+    month = serializers.CharField()
+    volume = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    mttr_hours = serializers.FloatField(allow_null=True)
+    first_contact_rate = serializers.FloatField(allow_null=True)
+    reopen_rate = serializers.FloatField(allow_null=True)
+    sla_compliance = serializers.FloatField(allow_null=True)
+    backlog = serializers.IntegerField()
+    backlog_age_days = serializers.FloatField(allow_null=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -17,11 +19,16 @@ from automation.api.serializers import (
     CategorySuggestionSerializer,
     DryRunInputSerializer,
     DryRunSerializer,
+    InitiativeSerializer,
     TrainingRunSerializer,
+    TrendInputSerializer,
+    TrendMonthSerializer,
 )
+from automation.improvement import initiative_create, initiative_transition, initiative_update
 from automation.learning import categoriser_request, suggestion_accept
-from automation.models import CategorySuggestion, TrainingRun
+from automation.models import CategorySuggestion, ImprovementInitiative, TrainingRun
 from automation.services import dry_run
+from automation.trends import initiative_trend, trends_by_month
 from automation.triggers import practice_record
 from itsm.api.tickets import AgentsOnlyElseNotFound
 from itsm.models import Category, Ticket
@@ -135,3 +142,89 @@ class TrainingRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         if not is_admin(self.request.user):
             raise PermissionDenied("Only admins can retrain the categoriser.")
         serializer.instance = categoriser_request(practice=serializer.validated_data["practice"], by=self.request.user)
+
+
+class InitiativeViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """The improvement register (agents): initiatives, their transitions and their metric's trend against target."""
+
+    serializer_class = InitiativeSerializer
+    permission_classes = [AgentsOnlyElseNotFound]
+    filterset_fields = ["state", "metric", "practice", "team", "service", "owner"]
+    ordering_fields = ["created_at", "updated_at", "title", "id"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        return ImprovementInitiative.objects.select_related("owner", "service", "team").prefetch_related(
+            "problems", "changes"
+        )
+
+    def perform_create(self, serializer: InitiativeSerializer) -> None:
+        serializer.instance = _refused(lambda: initiative_create(by=self.request.user, **serializer.validated_data))
+
+    def perform_update(self, serializer: InitiativeSerializer) -> None:
+        serializer.instance = _refused(
+            lambda: initiative_update(initiative=serializer.instance, by=self.request.user, **serializer.validated_data)
+        )
+
+    def _transition(self, name: str) -> Response:
+        initiative = _refused(
+            lambda: initiative_transition(initiative=self.get_object(), by=self.request.user, name=name)
+        )
+        return Response(InitiativeSerializer(self.get_queryset().get(pk=initiative.pk)).data)
+
+    @extend_schema(request=None, responses=InitiativeSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk=None) -> Response:
+        return self._transition("approve")
+
+    @extend_schema(request=None, responses=InitiativeSerializer)
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, pk=None) -> Response:
+        return self._transition("start")
+
+    @extend_schema(request=None, responses=InitiativeSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, pk=None) -> Response:
+        return self._transition("complete")
+
+    @extend_schema(request=None, responses=InitiativeSerializer)
+    @action(detail=True, methods=["post"])
+    def abandon(self, request: Request, pk=None) -> Response:
+        return self._transition("abandon")
+
+    @extend_schema(parameters=[OpenApiParameter("months", int)], responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def trend(self, request: Request, pk=None) -> Response:
+        months = TrendInputSerializer(data={"months": request.query_params.get("months", 12)})
+        months.is_valid(raise_exception=True)
+        return Response(initiative_trend(self.get_object(), months=months.validated_data["months"]))
+
+
+def _refused(call):
+    """Run a service; its ValidationError becomes a 400 naming the field, its PermissionDenied a 403."""
+    try:
+        return call()
+    except DjangoValidationError as error:
+        raise ValidationError(error.message_dict if hasattr(error, "error_dict") else error.messages) from error
+    except DjangoPermissionDenied as error:
+        raise PermissionDenied(str(error)) from error
+
+
+class TrendView(APIView):
+    """Monthly volume, MTTR, first-contact resolution, reopen rate, SLA compliance and backlog age (agents), for a
+    practice, service and team (each optional)."""
+
+    permission_classes = [AgentsOnlyElseNotFound]
+
+    @extend_schema(parameters=[TrendInputSerializer], responses=TrendMonthSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        given = TrendInputSerializer(data=request.query_params)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        rows = trends_by_month(
+            practice=data.get("practice"),
+            service_id=data["service"].pk if data.get("service") else None,
+            team_id=data["team"].pk if data.get("team") else None,
+            months=data["months"],
+        )
+        return Response(TrendMonthSerializer(rows, many=True).data)

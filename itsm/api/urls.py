@@ -4,7 +4,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from automation.api.views import CategorySuggestionViewSet, CategoryViewSet, DryRunView, TrainingRunViewSet
+from automation.api.views import (
+    CategorySuggestionViewSet,
+    CategoryViewSet,
+    DryRunView,
+    InitiativeViewSet,
+    TrainingRunViewSet,
+    TrendView,
+)
 from catalog.api.views import CatalogItemViewSet, ConfigurationItemViewSet, ServiceViewSet
 from changes.api.views import ChangeTaskViewSet, ChangeTemplateViewSet, ChangeViewSet, RiskQuestionViewSet
 from incidents.api.views import CloseCodeViewSet, HoldReasonViewSet, IncidentViewSet
@@ -44,11 +51,13 @@ router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-
 router.register("categories", CategoryViewSet, basename="category")
 router.register("automation/category-suggestions", CategorySuggestionViewSet, basename="category-suggestion")
 router.register("automation/categoriser-trainings", TrainingRunViewSet, basename="categoriser-training")
+router.register("automation/initiatives", InitiativeViewSet, basename="initiative")
 
 urlpatterns = [
     path("v1/auth/token/", TokenView.as_view(), name="api-token"),
     path("v1/notification-preferences/", NotificationPreferenceView.as_view(), name="api-notification-preferences"),
     path("v1/automation/dry-run/", DryRunView.as_view(), name="api-automation-dry-run"),
+    path("v1/automation/trends/", TrendView.as_view(), name="api-automation-trends"),
     path("v1/dashboards/agent/", AgentDashboardView.as_view(), name="api-dashboard-agent"),
     path("v1/dashboards/team/", TeamDashboardView.as_view(), name="api-dashboard-team"),
     path("v1/", include(router.urls)),

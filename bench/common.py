@@ -14,6 +14,25 @@ BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = Path(os.environ.get("BENCH_RESULTS_DIR", BENCH_DIR / "results"))
 
 
+def var_dir() -> Path:
+    """ITSM_VAR_DIR of the bench's server (collected static files): var/bench, or BENCH_VAR_DIR."""
+    return Path(os.environ.get("BENCH_VAR_DIR", BENCH_DIR.parent / "var" / "bench"))
+
+
+def static_signature() -> str:
+    """A digest of the project's own static files (names, sizes, times): collectstatic again when it changes."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    root = BENCH_DIR.parent
+    for folder in sorted(root.glob("*/static")) + sorted(root.glob("templates")):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                stat = path.stat()
+                digest.update(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 def _memory_gib() -> float | None:
     try:
         with open("/proc/meminfo") as meminfo:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 
-from bench.common import RESULTS_DIR, write_result
+from bench.common import RESULTS_DIR, var_dir, write_result
 
 BIG_ROWS = 10_000
 SLOW_MS = 20
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     from bench import sla_sweep
 
+    os.environ["ITSM_VAR_DIR"] = str(var_dir())  # the static files manifest collected for the load run
     sla_sweep.setup_django(sla_sweep.database_url())
     from django.contrib.auth.models import User
     from django.db import connection
@@ -86,7 +88,9 @@ def main(argv: list[str] | None = None) -> dict:
         old.unlink()
     queries = []
     for name, url in requests(team, number, deep_url).items():
-        client = Client(HTTP_ACCEPT="application/json" if name.startswith("api") else "text/html")
+        client = Client(
+            HTTP_HOST="localhost", HTTP_ACCEPT="application/json" if name.startswith("api") else "text/html"
+        )
         client.force_login(caller if name == "page_portal" else agent)
         with CaptureQueriesContext(connection) as captured:
             response = client.get(url)

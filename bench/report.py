@@ -126,8 +126,10 @@ def _engine_rows(engine: dict | None) -> list[tuple[str, str, str, str]]:
         )
     ]
     for what, figures in engine.get("ingestion", {}).items():
-        if isinstance(figures, dict) and "per_second" in figures:
+        if figures.get("measured"):
             rows.append((what, f"{figures['per_second']:,}/s", f">= {figures['aim']}/s", _yes(figures["met"])))
+        else:
+            rows.append((what, f"not measured: {figures.get('reason')}", "", ""))
     return rows
 
 

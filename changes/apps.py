@@ -23,3 +23,18 @@ class ChangesConfig(AppConfig):
                 configuration_items=services.change_configuration_items,
             )
         )
+        # An edge added to or removed from the CI dependency graph can make or end conflicts between planned changes.
+        from django.db.models.signals import m2m_changed
+
+        from catalog.models import ConfigurationItem
+
+        m2m_changed.connect(
+            _ci_graph_changed, sender=ConfigurationItem.depends_on.through, dispatch_uid="changes.ci_graph_changed"
+        )
+
+
+def _ci_graph_changed(sender, action: str, **kwargs) -> None:
+    if action in ("post_add", "post_remove", "post_clear"):
+        from changes.services import change_conflicts_refresh_planned
+
+        change_conflicts_refresh_planned()

@@ -400,3 +400,14 @@ def test_weekly_occurrences_follow_local_time_across_dst():
     assert list(occurrences(overnight, datetime(2030, 6, 4, 1, tzinfo=UTC), datetime(2030, 6, 4, 3, tzinfo=UTC))) == [
         (datetime(2030, 6, 3, 22, tzinfo=UTC), datetime(2030, 6, 4, 2, tzinfo=UTC))
     ]
+
+
+def test_ci_graph_edits_recompute_planned_changes(agent):
+    web, db = ConfigurationItemFactory(name="web"), ConfigurationItemFactory(name="db")
+    first = change_factory(by=agent, affected_cis=[web], **_at(0))
+    second = change_factory(by=agent, affected_cis=[db], **_at(0))
+    assert not ChangeConflict.objects.exists()
+    web.depends_on.add(db)
+    assert _kinds(first) == {("dependency", second.number)} and _kinds(second) == {("dependency", first.number)}
+    web.depends_on.remove(db)
+    assert not ChangeConflict.objects.exists()

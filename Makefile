@@ -16,6 +16,8 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/itsm_bench
 BENCH_CLOCKS ?= 1000000
 BENCH_DUE ?= 10000
 BENCH_SWEEP_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/itsm_bench_sweep
+# The ServiceNow event-log import (bench/imports.py): a fresh database each run.
+BENCH_IMPORT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/itsm_bench_import
 # Load driver: users per scenario, seconds per scenario, and the mixed run's users and seconds.
 BENCH_LOAD_ARGS ?= --users 4 --seconds 15 --mixed-users 50 --mixed-seconds 60
 
@@ -100,6 +102,7 @@ bench: $(BENCH_STAMP)
 	BENCH_DATABASE_URL='$(BENCH_DATABASE_URL)' $(VENV_PY) -m bench.engine
 	BENCH_DATABASE_URL='$(BENCH_DATABASE_URL)' $(VENV_PY) -m bench.load $(BENCH_LOAD_ARGS)
 	BENCH_DATABASE_URL='$(BENCH_DATABASE_URL)' $(VENV_PY) -m bench.plans
+	BENCH_IMPORT_DATABASE_URL='$(BENCH_IMPORT_DATABASE_URL)' $(VENV_PY) -m bench.imports
 	$(VENV_PY) -m bench.report
 
 clean:

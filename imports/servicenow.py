@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import Group, User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from catalog.models import ConfigurationItem
@@ -197,6 +197,10 @@ class Importer:
         self.groups = {role: Group.objects.get_or_create(name=role)[0] for role in (Role.END_USER, Role.AGENT)}
         self.highest_number = 0
         self.report = Report()
+        self.journal: list[JournalEntry] = []
+        self.records: list[ImportedRecord] = []
+        self.created: list[Incident] = []
+        self.updated: dict[int, datetime] = {}
         # Per batch: numbers imported before, and numbers our own tickets already use.
         self.imported: set[str] = set()
         self.taken: set[str] = set()
@@ -314,21 +318,20 @@ class Importer:
                 # Our own numbering took it already: a new number, the ServiceNow one stays in the description.
                 incident.number = ticket_next_number(kind=TicketKind.INCIDENT)
             incident.save()
-            self._membership(events)
-            JournalEntry.objects.bulk_create(self._journal(incident, events, opened_at, number))
-            # Ticket.updated_at is auto_now: the last event's time is what the import should show.
-            Ticket.objects.filter(pk=incident.pk).update(updated_at=max(last.at, opened_at))
-            ImportedRecord.objects.create(
+        # The rest is written for the whole batch at once, in the batch's transaction (see _flush).
+        self._membership(events)
+        self.journal += self._journal(incident, events, opened_at, number)
+        self.updated[incident.pk] = max(last.at, opened_at)
+        self.records.append(
+            ImportedRecord(
                 source=SOURCE,
                 external_id=number,
                 ticket=incident,
                 events=len(rows),
                 extra={c: final.get(c) for c in EXTRA_COLUMNS if c in final},
             )
-            if self.replay_slas:
-                from slas.replay import sla_recompute_ticket
-
-                sla_recompute_ticket(ticket=incident, until=timezone.now(), act=False)
+        )
+        self.created.append(incident)
         digits = re.sub(r"\D", "", number)
         if number.startswith("INC") and digits:
             self.highest_number = max(self.highest_number, int(digits))
@@ -458,6 +461,7 @@ class Importer:
             ImportedRecord.objects.filter(source=SOURCE, external_id__in=numbers).values_list("external_id", flat=True)
         )
         self.taken = set(Ticket.objects.filter(number__in=numbers).values_list("number", flat=True))
+        self.journal, self.records, self.created, self.updated = [], [], [], {}
         with transaction.atomic():
             for number, rows in pending:
                 try:
@@ -476,6 +480,29 @@ class Importer:
                     report.skipped += 1
                 if progress is not None:
                     progress(len(rows))
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write the batch's journals, import records and last-event times; replay SLA clocks from the journals."""
+        JournalEntry.objects.bulk_create(self.journal)
+        ImportedRecord.objects.bulk_create(self.records)
+        if self.updated and connection.vendor != "postgresql":
+            for pk, at in self.updated.items():
+                Ticket.objects.filter(pk=pk).update(updated_at=at)
+        elif self.updated:
+            # Ticket.updated_at is auto_now: the last event's time is what an imported ticket should show.
+            table = Ticket._meta.db_table
+            values = ", ".join(["(%s, %s::timestamptz)"] * len(self.updated))
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET updated_at = v.at FROM (VALUES {values}) AS v(id, at) WHERE {table}.id = v.id",
+                    [x for pair in self.updated.items() for x in pair],
+                )
+        if self.replay_slas:
+            from slas.replay import sla_recompute_ticket
+
+            for incident in self.created:
+                sla_recompute_ticket(ticket=incident, until=timezone.now(), act=False)
 
     def _bump_numbering(self) -> None:
         """Our own numbering continues past the imported numbers."""

@@ -227,6 +227,8 @@ class Ticket(models.Model):
             models.Index(fields=["assigned_to", "active", "-opened_at", "-id"], name="ticket_assignee_opened"),
             models.Index(fields=["kind", "-updated_at", "-id"], name="ticket_kind_updated"),
             models.Index(fields=["kind", "priority", "-opened_at", "-id"], name="ticket_kind_priority"),
+            # Open tickets on the same configuration item (the ticket page's "related" card).
+            models.Index(fields=["configuration_item", "active", "-opened_at", "-id"], name="ticket_ci_active_opened"),
         ]
 
     def __str__(self) -> str:

@@ -202,7 +202,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
     """Trainings with a progress bar; 'Retrain now' queues one per practice that has categories."""
 
     change_list_template = "automation/admin/training_change_list.html"
-    list_display = ["created_at", "practice", "status", "progress_bar", "samples", "classes", "accuracy"]
+    list_display = ["created_at", "practice", "status", "progress_bar", "samples", "accuracy"]
     list_filter = ["practice", "status"]
     fields = [
         "practice",

@@ -1,13 +1,14 @@
 """Demo data for automation: incident categories (set on the demo's incidents by service rules as they are created),
 an Identity team with round-robin routing, the 'password reset' rule, the P1-breach trigger, one password-reset
-e-mail routed by the rule, and the learned categoriser trained on the resolved demo incidents."""
+e-mail routed by the rule, the learned categoriser trained on the resolved demo incidents, and two improvement
+initiatives."""
 
 from __future__ import annotations
 
 from email.message import EmailMessage
 
 from automation.learning import categoriser_train
-from automation.models import AssignmentRule, TeamRouting, TrainingRun, Trigger
+from automation.models import AssignmentRule, ImprovementInitiative, TeamRouting, TrainingRun, Trigger
 from itsm.models import Category, Team
 
 # category: (subcategories, the demo services whose incidents it takes)
@@ -95,4 +96,35 @@ def seed_automation(seeder) -> list[int]:
     created = [outcome.record.ticket_id] if outcome.record.ticket_id else []
     run = TrainingRun.objects.create(practice="incident")
     categoriser_train(run_id=run.pk)
+    _initiatives(seeder, identity)
     return created
+
+
+def _initiatives(seeder, identity) -> None:
+    """Two entries of the improvement register: one approved and under way, one just identified."""
+    from automation.improvement import initiative_create, initiative_transition
+
+    manager = seeder.team_agents["Service Desk"][0]
+    if ImprovementInitiative.objects.exists():
+        return
+    resets = initiative_create(
+        by=manager,
+        title="Password resets in under four hours",
+        problem_statement="Password resets wait in the general queue; callers are locked out for most of a day.",
+        metric="mttr_hours",
+        practice="incident",
+        team=identity,
+        baseline_value=20,
+        target_value=4,
+    )
+    for name in ("approve", "start"):
+        initiative_transition(initiative=resets, by=manager, name=name)
+    initiative_create(
+        by=manager,
+        title="Fewer reopened incidents",
+        problem_statement="Incidents are resolved before the caller confirms the fix.",
+        metric="reopen_rate",
+        practice="incident",
+        baseline_value=15,
+        target_value=5,
+    )

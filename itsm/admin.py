@@ -9,6 +9,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
@@ -355,3 +357,26 @@ class ApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Reject (your own approvals)"), permissions=["view"])
     def reject_selected(self, request, queryset) -> None:
         self._decide(request, queryset, approval_reject, "Rejected")
+
+
+# --- users --------------------------------------------------------------------------------------------------------
+
+
+class GuardedUserAdmin(UserAdmin):
+    """Users and their roles, for the Admins role: they put people in role groups, but only a superuser makes a
+    superuser, grants single permissions or edits a superuser's account (password included)."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_superuser", "user_permissions"]
+        return fields
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+
+admin.site.unregister(User)
+admin.site.register(User, GuardedUserAdmin)

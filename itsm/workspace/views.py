@@ -56,6 +56,10 @@ QUEUES = {
 }
 
 
+# The sidebar is narrow: the unassigned queue reads "Unassigned" there (its title says the rest).
+SHORT_QUEUE_LABELS = {"unassigned": gettext_lazy("Unassigned")}
+
+
 def agent_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Anonymous users go to the login page; signed-in users who are not agents get 404, as if nothing were here."""
 
@@ -163,7 +167,8 @@ def nav_context(
         queues.append(
             {
                 "key": key,
-                "label": label,
+                "label": SHORT_QUEUE_LABELS.get(key, label),
+                "title": label,
                 "url": f"{tickets_url}?queue={key}",
                 "count": count,
                 "more": more,
@@ -656,10 +661,13 @@ def ticket_detail(request: HttpRequest, practice: str, number: str) -> HttpRespo
         loaded = form.cleaned_data.get("version")
         try:
             with transaction.atomic():
-                locked = declared.model.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
-                if loaded is not None and loaded != locked.version:
+                # The version lives on the Ticket row: lock that row, so a concurrent save waits and then sees the
+                # version the first one wrote.
+                version = Ticket.objects.select_for_update().values_list("version", flat=True).get(pk=ticket.pk)
+                if loaded is not None and loaded != version:
                     raise _Conflict(loaded)
-                declared.update(**{declared.record_argument: locked, "by": request.user}, **form.changes())
+                current = declared.model.objects.get(pk=ticket.pk)
+                declared.update(**{declared.record_argument: current, "by": request.user}, **form.changes())
         except _Conflict as conflict:
             current = get_ticket(declared, request, number)
             messages.error(

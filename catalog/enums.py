@@ -24,3 +24,30 @@ class Availability(models.TextChoices):
 
     EVERYONE = "everyone", _("Everyone")
     GROUPS = "groups", _("Members of chosen groups")
+
+
+# The portal draws these icons from its own SVG sprite (portal/static/portal/icons.svg); anything else is shown as text.
+ICON_NAMES = (
+    "laptop",
+    "monitor",
+    "phone",
+    "key",
+    "software",
+    "cloud",
+    "printer",
+    "user-plus",
+    "users",
+    "lock",
+    "mail",
+    "wifi",
+    "headset",
+    "box",
+    "book",
+    "shield",
+    "building",
+    "chart",
+    "tool",
+    "database",
+    "search",
+)
+ICON_HELP = _("One of: %s (or an emoji).") % ", ".join(ICON_NAMES)

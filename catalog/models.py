@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from catalog.enums import Availability, VariableType
+from catalog.enums import ICON_HELP, Availability, VariableType
 from itsm.models import Team
 
 
@@ -102,7 +102,7 @@ class CatalogCategory(models.Model):
     name = models.CharField(_("name"), max_length=80, unique=True)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     description = models.CharField(_("description"), max_length=255, blank=True)
-    icon = models.CharField(_("icon"), max_length=8, blank=True, help_text=_("An emoji shown beside the name."))
+    icon = models.CharField(_("icon"), max_length=20, blank=True, help_text=ICON_HELP)
     order = models.PositiveSmallIntegerField(_("order"), default=100)
     active = models.BooleanField(_("active"), default=True)
 
@@ -135,7 +135,7 @@ class CatalogItem(models.Model):
         related_name="catalog_items",
         help_text=_("Requests for this item belong to this service; its SLA definitions apply to them."),
     )
-    icon = models.CharField(_("icon"), max_length=8, blank=True, help_text=_("An emoji shown on the item's card."))
+    icon = models.CharField(_("icon"), max_length=20, blank=True, help_text=ICON_HELP)
     short_description = models.CharField(_("short description"), max_length=200)
     description = models.TextField(_("long description"), blank=True)
     availability = models.CharField(

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog.enums import ICON_HELP
+
 
 class KnowledgeCategory(models.Model):
     """A shelf of the knowledge base (Email, Network, Accounts ...)."""
@@ -16,7 +18,7 @@ class KnowledgeCategory(models.Model):
     name = models.CharField(_("name"), max_length=80, unique=True)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     description = models.CharField(_("description"), max_length=255, blank=True)
-    icon = models.CharField(_("icon"), max_length=8, blank=True)
+    icon = models.CharField(_("icon"), max_length=20, blank=True, help_text=ICON_HELP)
     order = models.PositiveSmallIntegerField(_("order"), default=100)
 
     class Meta:

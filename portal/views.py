@@ -159,8 +159,7 @@ def attach(request: HttpRequest, number: str) -> HttpResponse:
 def approvals(request: HttpRequest) -> HttpResponse:
     """Approvals waiting for me, and the ones I decided lately."""
     decided = (
-        Approval.objects.filter(approver=request.user)
-        .exclude(state=ApprovalState.REQUESTED)
+        Approval.objects.filter(approver=request.user, state__in=(ApprovalState.APPROVED, ApprovalState.REJECTED))
         .select_related("ticket", "ticket__caller")
         .order_by("-decided_at", "-pk")[:10]
     )

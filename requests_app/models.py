@@ -145,6 +145,11 @@ class RequestedItem(ConcurrentTransitionMixin, Ticket):
             if var["name"] in self.variable_display
         ]
 
+    @property
+    def answers_text(self) -> str:
+        """The answers as lines of text (the workspace shows them as a fact)."""
+        return "\n".join(f"{label}: {text}" for label, text in self.answers())
+
     # --- transitions: they change fields on self and nothing else -------------------------------------------
 
     @fsm_log_by

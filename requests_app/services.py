@@ -27,6 +27,7 @@ from itsm.services import (
     attachment_add,
     ensure_agent,
     journal_add,
+    journal_field_changes,
     journal_transition,
     outbox_enqueue,
     ticket_next_number,
@@ -490,3 +491,50 @@ def ticket_rate(*, ticket: Ticket, by: User, score: Any, comment: str = "") -> S
         body=f"Rated {score}/5" + (f": {comment}" if comment else "."),
     )
     return rating
+
+
+# --- fields an agent changes outside the transitions (the workspace's edit form) ------------------------------------
+
+ITEM_UPDATABLE_FIELDS = ("assignment_group", "assigned_to")
+TASK_UPDATABLE_FIELDS = ("short_description", "instructions", "assignment_group", "assigned_to")
+
+
+def _update(ticket: RequestedItem | FulfilmentTask, by: User, allowed: tuple[str, ...], changes: dict[str, Any]):
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        raise ValidationError({field: "This field cannot be changed here." for field in sorted(unknown)})
+    ensure_agent(by, "change requests and tasks")
+    if not ticket.active:
+        raise ValidationError({"state": f"A {ticket.get_state_display()} record cannot be changed."})
+    diffs = [
+        (field, getattr(ticket, field), value) for field, value in changes.items() if getattr(ticket, field) != value
+    ]
+    if not diffs:
+        return ticket
+    for field, _old, value in diffs:
+        setattr(ticket, field, value)
+    if "short_description" in changes and not (ticket.short_description or "").strip():
+        raise ValidationError({"short_description": "This field may not be blank."})
+    if ticket.assigned_to is not None:
+        if not is_agent(ticket.assigned_to):
+            raise ValidationError({"assigned_to": "Only agents can be assigned."})
+        if ticket.assignment_group and not ticket.assignment_group.members.filter(pk=ticket.assigned_to_id).exists():
+            raise ValidationError(
+                {"assigned_to": f"{ticket.assigned_to} is not a member of {ticket.assignment_group}."}
+            )
+    ticket.save(update_fields=[*(field for field, _o, _n in diffs), "updated_at"])
+    entries = journal_field_changes(ticket=ticket, actor=by, changes=diffs)
+    sla_evaluate(ticket=ticket, at=entries[0].created_at)
+    return ticket
+
+
+@transaction.atomic
+def requested_item_update(*, item: RequestedItem, by: User, **changes: Any) -> RequestedItem:
+    """Reassign a requested item (agents); every change journaled, SLAs re-evaluated."""
+    return _update(item, by, ITEM_UPDATABLE_FIELDS, changes)
+
+
+@transaction.atomic
+def fulfilment_task_update(*, task: FulfilmentTask, by: User, **changes: Any) -> FulfilmentTask:
+    """Reassign or reword a fulfilment task (agents); every change journaled, SLAs re-evaluated."""
+    return _update(task, by, TASK_UPDATABLE_FIELDS, changes)

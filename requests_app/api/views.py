@@ -21,6 +21,7 @@ from requests_app.api.serializers import (
     RequestSerializer,
     RequiredCloseNotesInputSerializer,
 )
+from requests_app.filtersets import FulfilmentTaskFilterSet, RequestedItemFilterSet
 from requests_app.selectors import (
     fulfilment_task_list_visible_to,
     request_list_visible_to,
@@ -76,7 +77,7 @@ class RequestedItemViewSet(_NoUpdate, TicketViewSet):
     transitions_table = ITEM_TRANSITIONS
     record_argument = "item"
     comment_service = staticmethod(services.requested_item_comment)
-    filterset_fields = ["state", "catalog_item", "assignment_group"]
+    filterset_class = RequestedItemFilterSet
 
     def get_queryset(self):
         return requested_item_list_visible_to(user=self.request.user)
@@ -103,7 +104,7 @@ class FulfilmentTaskViewSet(_NoUpdate, TicketViewSet):
     transitions_table = TASK_TRANSITIONS
     record_argument = "task"
     comment_service = staticmethod(services.fulfilment_task_comment)
-    filterset_fields = ["state", "assignment_group", "requested_item"]
+    filterset_class = FulfilmentTaskFilterSet
 
     def get_queryset(self):
         return fulfilment_task_list_visible_to(user=self.request.user)

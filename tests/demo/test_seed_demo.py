@@ -167,7 +167,7 @@ def test_seed_demo_service_levels_replay_consistently(seeded):
     from slas.models import Schedule, SLAClock, SLADefinition
     from slas.replay import live_states, replay_ticket
 
-    assert SLADefinition.objects.filter(active=True).count() == 8
+    assert SLADefinition.objects.filter(active=True, practice="incident").count() == 8
     office = Schedule.objects.get(name="Office hours (London)")
     assert office.holidays.filter(name__icontains="Christmas").exists()
     assert SLAClock.objects.filter(stage="completed").exists() and SLAClock.objects.filter(has_breached=True).exists()
@@ -235,3 +235,22 @@ def test_seed_demo_change_calendar_has_windows_past_and_coming_changes_and_confl
     )
     overridden = JournalEntry.objects.filter(body__startswith="Conflicts overridden by manager1")
     assert overridden.exists()
+
+
+def test_seed_demo_catalog_knowledge_and_requests(seeded):
+    from catalog.models import CatalogItem
+    from itsm.models import Approval
+    from knowledge.models import Article
+    from requests_app.models import RequestedItem, SatisfactionRating
+
+    items = CatalogItem.objects.filter(active=True, versions__isnull=False).distinct()
+    assert items.count() >= 12
+    assert items.values("category").distinct().count() >= 4
+    assert all(item.variables.exists() for item in items)
+    assert items.filter(variables__show_when_variable__gt="").distinct().count() >= 4
+    assert Article.objects.filter(published=True).count() == 20
+    states = set(RequestedItem.objects.values_list("state", flat=True))
+    assert {"awaiting_approval", "in_fulfilment", "fulfilled", "closed", "rejected", "canceled"} <= states
+    # user2 is the demo end users' manager: their approvals wait for user2 in the portal.
+    assert Approval.objects.filter(approver__username="user2", state="requested").count() >= 3
+    assert SatisfactionRating.objects.count() >= 3

@@ -25,7 +25,9 @@ def set_manager(user, manager) -> Profile:
 def laptop_item(*, approval: bool = True, parallel: bool = False, team: Team | None = None, **kwargs) -> CatalogItem:
     """A laptop with a show-when rule (RAM only for the developer model), two ordered tasks, published."""
     team = team or Team.objects.get_or_create(name="Hardware")[0]
-    category, _ = CatalogCategory.objects.get_or_create(slug="hardware", defaults={"name": "Hardware", "icon": "💻"})
+    category, _ = CatalogCategory.objects.get_or_create(
+        slug="hardware", defaults={"name": "Hardware", "icon": "laptop"}
+    )
     item = CatalogItem.objects.create(
         name=kwargs.pop("name", "Laptop"),
         category=category,

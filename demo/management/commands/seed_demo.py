@@ -66,6 +66,7 @@ from demo.data import (
     Template,
 )
 from demo.mail_and_webhooks import seed_channels
+from demo.service_requests import seed_service_requests
 from demo.workspace import seed_saved_filters
 from incidents.enums import AWAITING_CALLER, IncidentState
 from incidents.models import CloseCode, HoldReason, Incident
@@ -1098,9 +1099,10 @@ class Command(BaseCommand):
             seeder.service_levels()
             seeder.changes()
             seeder.incident_ids += seed_channels(seeder)
+            request_ids = seed_service_requests(seeder)
             seeder.incident_ids += seed_automation(seeder)
             seed_saved_filters()
-            tickets = [*seeder.incident_ids, *seeder.problem_ids, *seeder.task_ids, *seeder.change_ids]
+            tickets = [*seeder.incident_ids, *seeder.problem_ids, *seeder.task_ids, *seeder.change_ids, *request_ids]
             outbox = OutboxMessage.objects.filter(ticket_id__in=tickets)
             dropped = 0 if keep_outbox else outbox.delete()[0]
         self._summary(seeder, dropped=dropped, seconds=time.monotonic() - started)
@@ -1142,6 +1144,9 @@ class Command(BaseCommand):
             f"  changes: {len(seeder.change_ids)} ({', '.join(f'{k}: {v}' for k, v in sorted(changes.items()))})"
         )
         self.stdout.write(f"  journal entries: {journal}")
+        items = Ticket.objects.filter(kind="requested_item").values_list("as_requested_item__state", flat=True)
+        states = ", ".join(f"{k}: {v}" for k, v in sorted(Counter(items).items()))
+        self.stdout.write(f"  requested items: {len(items)} ({states})")
         pending = OutboxMessage.objects.filter(ticket_id__in=seeder.incident_ids).count()
         if dropped:
             self.stdout.write(f"  notifications: {dropped} dropped (demo history; use --keep-outbox to keep them)")

@@ -40,6 +40,10 @@ class Race:
     moves: tuple[tuple[str, dict], ...]  # conflicting transitions and their bodies
 
 
+# Each set of moves conflicts: whichever lands first, the state it leads to allows none of them (a racer whose
+# request loads the record after the winner committed gets a plain 409, one that loaded it before gets
+# ConcurrentTransition's 409). Self-loops such as putting a held incident on hold again are left out: they are
+# legal one after the other.
 RACES = [
     Race(
         "incident",
@@ -48,28 +52,43 @@ RACES = [
         (
             ("resolve", {"close_code": "solution_provided", "close_notes": "Fixed."}),
             ("cancel", {"reason": "Duplicate."}),
-            ("hold", {"hold_reason": "awaiting_vendor"}),
         ),
     ),
     Race(
         "problem",
         "problems",
         lambda by: problem_in_state("assess", by=by),
-        (("analyze", {}), ("cancel", {"reason": "Not a problem."})),
+        (
+            ("resolve", {"resolution_code": "fix_applied", "cause_notes": "A driver bug.", "fix_notes": "Pinned."}),
+            ("cancel", {"reason": "Not a problem."}),
+        ),
     ),
     Race(
         "problem task",
         "problem-tasks",
         lambda by: problem_task_in_state("new", by=by),
-        (("assess", {}), ("start", {}), ("close", {"close_notes": "Done."})),
+        (("close", {"close_notes": "Done."}),),
     ),
     Race(
         "change",
         "changes",
         lambda by: change_in_state("scheduled", by=by),
-        (("implement", {}), ("cancel", {"reason": "Window lost."}), ("revert_to_new", {"reason": "Replan."})),
+        (("implement", {}), ("revert_to_new", {"reason": "Replan."})),
+    ),
+    Race(
+        "change task",
+        "change-tasks",
+        lambda by: change_task_in_state(by),
+        (("close", {"close_notes": "Done."}), ("cancel", {"reason": "Not needed."})),
     ),
 ]
+
+
+def change_task_in_state(by):
+    """A new change task on a new change."""
+    from changes.services import change_task_create
+
+    return change_task_create(change=change_in_state("new", by=by), by=by, short_description="Swap the disk")
 
 
 def race(target: Callable[[int, threading.Barrier], object], n: int = RACERS) -> list:

@@ -82,6 +82,10 @@ def _task_args(desk):
     return {"close": {"close_notes": "Done."}}
 
 
+def _change_task_args(desk):
+    return {"close": {"close_notes": "Done."}, "cancel": {"reason": "Not needed."}}
+
+
 def _change_args(desk):
     return {
         "review": {"close_code": "successful", "close_notes": "Went as planned."},
@@ -99,6 +103,9 @@ PRACTICES = {
         "problem_task", "problems.services", "problem_task", "task", _task_args, ({"short_description": "Logs"},)
     ),
     "change": Practice("change", "changes.services", "change", "change", _change_args, PRIORITY_EDITS),
+    "change_task": Practice(
+        "change_task", "changes.services", "change_task", "task", _change_task_args, ({"short_description": "Swap"},)
+    ),
 }
 
 
@@ -112,6 +119,10 @@ def _create(practice: str, desk: dict):
         from problems.services import problem_task_create
 
         return problem_task_create(problem=desk["problem"], by=agent, short_description="Collect logs")
+    if practice == "change_task":
+        from changes.services import change_task_create
+
+        return change_task_create(change=desk["change"], by=agent, short_description="Swap the disk")
     return change_factory(by=agent, change_type=desk["change_types"].pop(0) if desk["change_types"] else "normal")
 
 
@@ -224,6 +235,7 @@ def _names(practice: str) -> list[str]:
         "problem": "problems.models.Problem",
         "problem_task": "problems.models.ProblemTask",
         "change": "changes.models.Change",
+        "change_task": "changes.models.ChangeTask",
     }[practice]
     module, _, cls = model.rpartition(".")
     import importlib
@@ -244,7 +256,14 @@ def desk(db):
 
     with time_machine.travel(START - timedelta(days=1), tick=False):
         problem = problem_factory(by=agent)
-    return {"agent": agent, "team": team, "caller": UserFactory(username="prop_caller"), "problem": problem}
+        change = change_factory(by=agent)
+    return {
+        "agent": agent,
+        "team": team,
+        "caller": UserFactory(username="prop_caller"),
+        "problem": problem,
+        "change": change,
+    }
 
 
 @pytest.mark.parametrize("name", list(PRACTICES))

@@ -1,7 +1,7 @@
 """API routes: /api/v1/..., the OpenAPI schema and the interactive docs."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from automation.api.views import (
@@ -15,6 +15,7 @@ from automation.api.views import (
 from catalog.api.views import CatalogItemViewSet, ConfigurationItemViewSet, ServiceViewSet
 from changes.api.views import ChangeTaskViewSet, ChangeTemplateViewSet, ChangeViewSet, RiskQuestionViewSet
 from incidents.api.views import CloseCodeViewSet, HoldReasonViewSet, IncidentViewSet
+from itsm.api.docs import SwaggerDocsView
 from itsm.api.views import ApprovalViewSet, AttachmentViewSet, TeamViewSet, TokenView
 from itsm.workspace.api import AgentDashboardView, TeamDashboardView
 from mail.api.views import NotificationPreferenceView
@@ -62,5 +63,5 @@ urlpatterns = [
     path("v1/dashboards/team/", TeamDashboardView.as_view(), name="api-dashboard-team"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SwaggerDocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]

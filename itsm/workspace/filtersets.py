@@ -29,7 +29,9 @@ class TicketFilterSet(django_filters.FilterSet):
     """Filters for lists across practices: practice, state category, priority, team, assignee, open, text."""
 
     kind = django_filters.MultipleChoiceFilter(choices=TicketKind.choices, label="Type")
-    state = django_filters.MultipleChoiceFilter(field_name="state_category", choices=StateCategory.choices, label="State")
+    state = django_filters.MultipleChoiceFilter(
+        field_name="state_category", choices=StateCategory.choices, label="State"
+    )
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
     assignment_group = _NameOrIdFilter(queryset=Team.objects.all())
     assigned_to = _NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")

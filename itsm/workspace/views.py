@@ -15,8 +15,10 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,6 +34,7 @@ from itsm.rules import is_agent
 from itsm.selectors import attachment_list_visible_to, journal_visible_to, ticket_list_visible_to
 from itsm.services import attachment_add
 from itsm.workspace import Column, Practice, practice_for_slug, practices, shared_columns
+from itsm.workspace.cells import cell_html
 from itsm.workspace.filtersets import TicketFilterSet
 from itsm.workspace.forms import (
     AttachmentForm,
@@ -69,7 +72,11 @@ def agent_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
             return redirect_to_login(request.get_full_path())
         if not is_agent(request.user):
             raise Http404
-        return view(request, *args, **kwargs)
+        response = view(request, *args, **kwargs)
+        if request.method == "POST":
+            # My own changes show in my sidebar counts at once (others' within NAV_COUNTS_SECONDS).
+            cache.delete(nav_cache_key(request.user))
+        return response
 
     return wrapper
 
@@ -134,6 +141,11 @@ def ticket_url(ticket: Ticket) -> str:
     return reverse("workspace:goto", args=[ticket.number])
 
 
+def team_agents(user):
+    """Agents in my teams: whom I assign to from lists (a desk can have thousands of agents)."""
+    return agents_queryset().filter(teams__in=my_team_ids(user))
+
+
 def my_team_ids(user) -> list[int]:
     cache = getattr(user, "_ws_team_ids", None)
     if cache is None:
@@ -153,56 +165,71 @@ def queue_filter(queryset, user, queue: str):
     return queryset
 
 
+NAV_COUNTS_SECONDS = 20
+
+
+def nav_cache_key(user) -> str:
+    return f"workspace:nav:{user.pk}"
+
+
+def _nav_counts(user) -> dict[str, tuple[int, bool]]:
+    """The sidebar's counts for this user, each an index-backed COUNT over at most COUNT_CAP + 1 rows; kept for
+    NAV_COUNTS_SECONDS so paging through a list does not recount (a change shows within that time)."""
+    key = nav_cache_key(user)
+    counts = cache.get(key)
+    if counts is None:
+        counts = {f"queue:{name}": capped_count(queue_filter(Ticket.objects.all(), user, name)) for name in QUEUES}
+        for team_id in my_team_ids(user):
+            counts[f"team:{team_id}"] = capped_count(Ticket.objects.filter(assignment_group=team_id, active=True))
+        for declared in practices():
+            visible = declared.visible(user=user).select_related(None).prefetch_related(None)
+            counts[f"practice:{declared.slug}"] = capped_count(visible.filter(kind=declared.kind, active=True))
+        cache.set(key, counts, NAV_COUNTS_SECONDS)
+    return counts
+
+
 def nav_context(
     request: HttpRequest, *, practice: Practice | None = None, queue: str = "", dashboard: str = ""
 ) -> dict:
-    """The sidebar: my queues across practices and each practice's open tickets, with capped counts (each an
-    index-backed COUNT over at most COUNT_CAP + 1 rows, so a million tickets cost what a thousand do)."""
+    """The sidebar: my queues across practices, my teams' queues and each practice's open tickets, with counts."""
     user = request.user
+    counts = _nav_counts(user)
     tickets_url = reverse("workspace:list", args=[TICKETS.slug])
-    queues = []
-    for key, label in QUEUES.items():
-        count, more = capped_count(queue_filter(Ticket.objects.all(), user, key))
-        active = practice is not None and practice.slug == TICKETS.slug and queue == key
-        queues.append(
-            {
-                "key": key,
-                "label": SHORT_QUEUE_LABELS.get(key, label),
-                "title": label,
-                "url": f"{tickets_url}?queue={key}",
-                "count": count,
-                "more": more,
-                "active": active,
-            }
-        )
-    teams = []
-    for team in Team.objects.filter(pk__in=my_team_ids(user)).only("id", "name"):
-        count, more = capped_count(Ticket.objects.filter(assignment_group=team, active=True))
-        url = f"{tickets_url}?{urlencode({'assignment_group': team.name, 'active': 'true'})}"
-        active = (
-            practice is not None
-            and practice.slug == TICKETS.slug
-            and request.GET.get("assignment_group") == team.name
-            and not queue
-        )
-        teams.append(
-            {"key": f"team-{team.pk}", "label": team.name, "url": url, "count": count, "more": more, "active": active}
-        )
-    entries = []
-    for declared in practices():
-        count, more = capped_count(declared.visible(user=user).filter(active=True))
-        url = reverse("workspace:list", args=[declared.slug]) + "?active=true"
-        active = practice is not None and practice.slug == declared.slug
-        entries.append(
-            {
-                "slug": declared.slug,
-                "label": declared.label_plural,
-                "url": url,
-                "count": count,
-                "more": more,
-                "active": active,
-            }
-        )
+    on_tickets = practice is not None and practice.slug == TICKETS.slug
+    queues = [
+        {
+            "key": key,
+            "label": SHORT_QUEUE_LABELS.get(key, label),
+            "title": label,
+            "url": f"{tickets_url}?queue={key}",
+            "count": counts[f"queue:{key}"][0],
+            "more": counts[f"queue:{key}"][1],
+            "active": on_tickets and queue == key,
+        }
+        for key, label in QUEUES.items()
+    ]
+    teams = [
+        {
+            "key": f"team-{team.pk}",
+            "label": team.name,
+            "url": f"{tickets_url}?{urlencode({'assignment_group': team.name, 'active': 'true'})}",
+            "count": counts.get(f"team:{team.pk}", (0, False))[0],
+            "more": counts.get(f"team:{team.pk}", (0, False))[1],
+            "active": on_tickets and not queue and request.GET.get("assignment_group") == team.name,
+        }
+        for team in Team.objects.filter(pk__in=my_team_ids(user)).only("id", "name")
+    ]
+    entries = [
+        {
+            "slug": declared.slug,
+            "label": declared.label_plural,
+            "url": reverse("workspace:list", args=[declared.slug]) + "?active=true",
+            "count": counts.get(f"practice:{declared.slug}", (0, False))[0],
+            "more": counts.get(f"practice:{declared.slug}", (0, False))[1],
+            "active": practice is not None and practice.slug == declared.slug,
+        }
+        for declared in practices()
+    ]
     return {"queues": queues, "teams": teams, "practices": entries, "dashboard": dashboard}
 
 
@@ -296,6 +323,9 @@ def _list_context(practice: Practice, request: HttpRequest) -> dict:
     columns = _chosen_columns(practice, request)
     sort, sort_column = _sort(practice, request)
     related = sorted({name for c in columns for name in c.select_related})
+    # Only the joins the chosen columns need (the selectors join what the API shows; planning a twenty-table join
+    # costs more than running it).
+    queryset = queryset.select_related(None).prefetch_related(None)
     if related:
         queryset = queryset.select_related(*related)
     try:
@@ -313,9 +343,11 @@ def _list_context(practice: Practice, request: HttpRequest) -> dict:
     )
     count, more = capped_count(queryset)
     queue = request.GET.get("queue", "")
-    rows = [
-        {"ticket": row, "url": _row_url(practice, row), "cells": _cells(practice, row, columns)} for row in page.rows
-    ]
+    rows = []
+    for row in page.rows:
+        url = _row_url(practice, row)
+        cells = [(c, cell_html(c, v, url=url, ticket=row)) for c, v in _cells(practice, row, columns)]
+        rows.append({"ticket": row, "url": url, "cells": cells})
     return {
         "practice": practice,
         "practices": practices(),
@@ -340,7 +372,7 @@ def _list_context(practice: Practice, request: HttpRequest) -> dict:
         "list_url": reverse("workspace:list", args=[practice.slug]),
         "saved_filters": SavedFilter.objects.filter(user=request.user, practice=practice.slug),
         "bulk_transitions": [t for t in practice.transitions if t.bulk],
-        "agents": agents_queryset().only("id", "username", "first_name", "last_name")
+        "agents": team_agents(request.user).only("id", "username", "first_name", "last_name")
         if practice.model is not Ticket
         else [],
         "query_string": request.GET.urlencode(),
@@ -367,7 +399,7 @@ def _filter_fields(practice: Practice, filterset, request: HttpRequest) -> list[
         elif isinstance(field, django_forms.ModelChoiceField):
             queryset = field.queryset
             if queryset.model is get_user_model():
-                options = [(u.username, u.get_full_name() or u.username) for u in agents_queryset()[:200]]
+                options = [(u.username, u.get_full_name() or u.username) for u in team_agents(request.user)[:200]]
             else:
                 label_field = getattr(field, "name_field", "name")
                 options = [(str(getattr(o, label_field)), str(o)) for o in queryset.order_by(label_field)[:200]]
@@ -432,7 +464,8 @@ def ticket_export(request: HttpRequest, practice: str) -> StreamingHttpResponse:
     sort, sort_column = _sort(declared, request)
     related = sorted({name for c in columns for name in c.select_related})
     order = [f"-{sort_column.sort}", "-id"] if sort.startswith("-") else [sort_column.sort, "id"]
-    rows = queryset.select_related(*related).order_by(*order).iterator(chunk_size=2000)
+    rows = queryset.select_related(None).prefetch_related(None).select_related(*related).order_by(*order)
+    rows = rows.iterator(chunk_size=2000)
     writer = csv.writer(_Echo())
 
     def lines():
@@ -550,8 +583,20 @@ class TransitionAction:
     open: bool = False
 
 
+DETAIL_RELATED = ("caller", "assignment_group", "assigned_to", "service", "configuration_item")
+
+
 def get_ticket(practice: Practice, request: HttpRequest, number: str):
-    ticket = practice.visible(user=request.user).filter(number=number).first()
+    # The selectors join everything the API shows; the page needs a few of them (the rest load lazily), and a
+    # twenty-table join costs more to plan than to run.
+    ticket = (
+        practice.visible(user=request.user)
+        .select_related(None)
+        .prefetch_related(None)
+        .select_related(*DETAIL_RELATED)
+        .filter(number=number)
+        .first()
+    )
     if ticket is None:
         raise Http404
     return ticket
@@ -608,12 +653,11 @@ def render_detail(
     entries = list(journal_visible_to(ticket=ticket, user=request.user))
     timeline = journal_timeline(entries, practice=practice)
     timeline.reverse()  # newest first under the composer
-    form_class = fields_form_class(practice.model, practice.edit_fields)
     context = {
         "practice": practice,
         "practices": practices(),
         "ticket": ticket,
-        "fields_form": fields_form or form_class.for_ticket(ticket),
+        "fields_form": fields_form or _fields_form(practice, ticket),
         "editable": ticket.active,
         "comment_form": comment_form or CommentForm(auto_id="id_c_%s"),
         "attachment_form": AttachmentForm(auto_id="id_a_%s"),
@@ -628,6 +672,16 @@ def render_detail(
         "list_url": reverse("workspace:list", args=[practice.slug]),
     }
     return render(request, "workspace/detail.html", context, status=status)
+
+
+def _fields_form(practice: Practice, ticket: Any, data=None):
+    form = fields_form_class(practice.model, practice.edit_fields).for_ticket(ticket, data=data)
+    if data is None and "assigned_to" in form.fields and ticket.assignment_group_id:
+        # The assignee must be a member of the group (the service checks it on save): offer only them.
+        form.fields["assigned_to"].queryset = agents_queryset().filter(
+            Q(teams=ticket.assignment_group_id) | Q(pk=ticket.assigned_to_id or 0)
+        )
+    return form
 
 
 def detail_url(practice: Practice, ticket: Any) -> str:
@@ -656,7 +710,7 @@ def ticket_detail(request: HttpRequest, practice: str, number: str) -> HttpRespo
     ticket = get_ticket(declared, request, number)
     if request.method != "POST":
         return render_detail(request, declared, ticket)
-    form = fields_form_class(declared.model, declared.edit_fields).for_ticket(ticket, data=request.POST)
+    form = _fields_form(declared, ticket, data=request.POST)
     if form.is_valid():
         loaded = form.cleaned_data.get("version")
         try:
@@ -837,7 +891,7 @@ DASHBOARD_DAYS = (7, 14, 30, 90)
 
 def dashboard_teams(request: HttpRequest) -> tuple[list[int], list]:
     """The teams a dashboard covers: the one asked for (any active team), else the teams I manage, else mine."""
-    teams = list(Team.objects.filter(active=True).only("id", "name"))
+    teams = list(Team.objects.filter(active=True).only("id", "name", "manager"))
     asked = request.GET.get("team", "")
     if asked.isdigit() and any(t.pk == int(asked) for t in teams):
         return [int(asked)], teams

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -44,6 +45,7 @@ def test_dashboard_api_matches_and_agents_only(agent, team, end_user):
 
 
 def _queries(client, url) -> int:
+    cache.clear()
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
     return len(ctx.captured_queries)

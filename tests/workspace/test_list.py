@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -116,13 +117,16 @@ def test_keyset_pages_cover_everything_once_in_both_directions(agent, team):
 def test_list_query_count_constant_in_page_size(agent_client, agent, team):
     for _ in range(3):
         incident_factory(by=agent, assignment_group=team, assigned_to=agent)
+    cache.clear()
     with CaptureQueriesContext(connection) as small:
         agent_client.get(list_url("incidents"), {"per_page": 100, "cols": "number,caller,assigned_to,service"})
     for _ in range(30):
         incident_factory(by=agent, assignment_group=team, assigned_to=agent)
+    cache.clear()
     with CaptureQueriesContext(connection) as large:
         agent_client.get(list_url("incidents"), {"per_page": 100, "cols": "number,caller,assigned_to,service"})
     assert len(large.captured_queries) == len(small.captured_queries)
+    cache.clear()
     with CaptureQueriesContext(connection) as mine:
         agent_client.get(list_url("tickets"), {"queue": "mine", "per_page": 100})
     assert len(mine.captured_queries) <= len(large.captured_queries)
@@ -227,6 +231,7 @@ def test_ticket_page_query_count_constant_in_journal_length(agent_client, agent,
     incident = incident_factory(by=agent, assignment_group=team)
     url = reverse("workspace:detail", args=["incidents", incident.number])
     incident_comment(incident=incident, by=agent, body="first", kind="work_note")
+    cache.clear()
     with CaptureQueriesContext(connection) as small:
         assert agent_client.get(url).status_code == 200
     for index in range(15):
@@ -234,6 +239,7 @@ def test_ticket_page_query_count_constant_in_journal_length(agent_client, agent,
             incident=incident, by=other_agent if index % 2 else agent, body=f"note {index}", kind="comment"
         )
         incident_update(incident=incident, by=agent, short_description=f"Changed {index}")
+    cache.clear()
     with CaptureQueriesContext(connection) as large:
         body = agent_client.get(url).content.decode()
     assert "note 14" in body and "Changed 14" in body

@@ -33,8 +33,11 @@ class ChangesConfig(AppConfig):
         )
 
 
-def _ci_graph_changed(sender, action: str, **kwargs) -> None:
-    if action in ("post_add", "post_remove", "post_clear"):
-        from changes.services import change_conflicts_refresh_planned
+def _ci_graph_changed(sender, action: str, instance, pk_set, **kwargs) -> None:
+    from changes.services import change_conflicts_refresh_around, change_conflicts_refresh_planned
 
+    if action in ("post_add", "post_remove") and pk_set:
+        # Either side of the relation may be the instance; the edge's ends are the instance and pk_set.
+        change_conflicts_refresh_around(ci_ids={instance.pk, *pk_set})
+    elif action == "post_clear":
         change_conflicts_refresh_planned()

@@ -11,9 +11,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django_fsm import TransitionNotAllowed
 
 from automation.services import apply_rules_on_create
@@ -39,7 +41,7 @@ from changes.models import (
     RiskThreshold,
 )
 from changes.rules import can_override_conflicts
-from changes.selectors import change_conflicts_find
+from changes.selectors import change_conflicts_find, ci_graph_around
 from itsm.enums import Impact, JournalKind, TicketKind, Urgency
 from itsm.models import JournalEntry, Team
 from itsm.rules import is_agent
@@ -474,6 +476,25 @@ def change_conflicts_refresh(*, change: Change, cascade: bool = True) -> list[Co
         for other in Change.objects.filter(pk__in=partners - {change.pk}).order_by("pk"):
             change_conflicts_refresh(change=other, cascade=False)
     return found
+
+
+@transaction.atomic
+def change_conflicts_refresh_around(*, ci_ids: Iterable[int]) -> int:
+    """Recompute the planned changes on CIs within the conflict depth of these CIs (after a dependency between them
+    was added or removed), and those they conflicted with; returns how many were recomputed first."""
+    ci_ids = set(ci_ids)
+    graph = ci_graph_around(ci_ids, getattr(settings, "ITSM_CHANGE_CONFLICT_DEPTH", 3))
+    region = ci_ids | set(graph) | {target for targets in graph.values() for target in targets}
+    planned = (
+        Change.objects.filter(Q(affected_cis__in=region) | Q(configuration_item__in=region))
+        .filter(state__in=PLANNED_CHANGE_STATES, planned_start__isnull=False, planned_end__isnull=False)
+        .distinct()
+        .order_by("pk")
+    )
+    changes = list(planned)
+    for change in changes:
+        change_conflicts_refresh(change=change)
+    return len(changes)
 
 
 @transaction.atomic

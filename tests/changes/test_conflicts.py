@@ -411,3 +411,8 @@ def test_ci_graph_edits_recompute_planned_changes(agent):
     assert _kinds(first) == {("dependency", second.number)} and _kinds(second) == {("dependency", first.number)}
     web.depends_on.remove(db)
     assert not ChangeConflict.objects.exists()
+    app = ConfigurationItemFactory(name="app")
+    web.depends_on.add(app)
+    db.dependents.add(app)  # from the other side: app -> db, so web is two hops above db
+    assert _kinds(first) == {("dependency", second.number)}
+    assert "db, which web depends on (2 hops)" in ChangeConflict.objects.get(change=first).reason

@@ -118,3 +118,30 @@ def test_command_reports_rate_and_refuses_missing_file(tmp_path, capsys):
     assert "events/s" in capsys.readouterr().out
     with pytest.raises(CommandError):
         call_command("import_incidents", str(tmp_path / "none.csv"))
+
+
+def test_sla_clocks_are_replayed_from_the_imported_history(tmp_path):
+    from itsm.models import OutboxMessage
+    from slas.models import SLAClock, SLADefinition
+
+    SLADefinition.objects.create(
+        name="Resolution 4h (24x7)",
+        target="resolution",
+        practice="incident",
+        active=True,
+        start_condition={"state_category": ["new", "active", "pending_customer", "pending_third_party"]},
+        stop_condition={"state_category": ["resolved", "closed", "cancelled"]},
+        duration_seconds=4 * 3600,
+    )
+    base = (
+        "INC0000777,{state},true,0,0,0,true,Caller 1,Opened by 1,1/1/2016 09:00,x,1/1/2016 09:00,Updated by 1,"
+        "{at},Phone,L,C,S,Y,?,2 - Medium,2 - Medium,3 - Moderate,?,?,true,false,N,?,?,?,?,code 6,?,1/1/2016 15:00,?"
+    )
+    rows = [base.format(state="New", at="1/1/2016 09:00"), base.format(state="Active", at="1/1/2016 10:00")]
+    rows.append(base.format(state="Resolved", at="1/1/2016 15:00"))
+    path = tmp_path / "sla.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    assert Importer().run(path).incidents == 1
+    clock = SLAClock.objects.get(ticket__number="INC0000777")
+    assert clock.has_breached and clock.stage == "completed"
+    assert not OutboxMessage.objects.exists()  # history is loaded, not acted upon

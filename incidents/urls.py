@@ -1,8 +1,9 @@
-"""Browser routes of the incident practice: the agent workspace (/workspace/) and the self-service portal (/portal/)."""
+"""Browser routes of the incident practice in the agent workspace (/workspace/); its portal pages live in the portal
+app."""
 
 from django.urls import path
 
-from incidents import portal_views, views
+from incidents import views
 from itsm.workspace import views as ws
 
 app_name = "incidents"
@@ -23,11 +24,4 @@ urlpatterns = [
         INCIDENTS,
         name="incident_transition",
     ),
-    # Self-service portal
-    path("portal/", portal_views.portal_home, name="portal_home"),
-    path("portal/report/", portal_views.portal_report, name="portal_report"),
-    path(f"portal/incidents/{NUMBER}/", portal_views.portal_incident_detail, name="portal_incident_detail"),
-    path(f"portal/incidents/{NUMBER}/comment/", portal_views.portal_comment, name="portal_comment"),
-    path(f"portal/incidents/{NUMBER}/accept/", portal_views.portal_accept, name="portal_accept"),
-    path(f"portal/incidents/{NUMBER}/reopen/", portal_views.portal_reopen, name="portal_reopen"),
 ]

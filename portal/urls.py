@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal import catalog_views, kb_views, views
+from portal import catalog_views, incident_views, kb_views, views
 
 app_name = "portal"
 
@@ -17,7 +17,10 @@ urlpatterns = [
     path("portal/tickets/", views.my_tickets, name="tickets"),
     path(f"portal/tickets/{NUMBER}/rate/", views.rate, name="rate"),
     path(f"portal/tickets/{NUMBER}/attach/", views.attach, name="attach"),
-    path(f"portal/incidents/{NUMBER}/", views.incident_detail, name="incident_detail"),
+    path(f"portal/incidents/{NUMBER}/", incident_views.incident_detail, name="incident_detail"),
+    path(f"portal/incidents/{NUMBER}/comment/", incident_views.incident_comment, name="incident_comment"),
+    path(f"portal/incidents/{NUMBER}/accept/", incident_views.incident_accept, name="incident_accept"),
+    path(f"portal/incidents/{NUMBER}/reopen/", incident_views.incident_reopen, name="incident_reopen"),
     path(f"portal/requests/{NUMBER}/", catalog_views.request_detail, name="request_detail"),
     path(f"portal/requests/{NUMBER}/comment/", catalog_views.request_comment, name="request_comment"),
     path(f"portal/requests/{NUMBER}/withdraw/", catalog_views.request_withdraw, name="request_withdraw"),

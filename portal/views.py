@@ -13,16 +13,15 @@ from django.views.decorators.http import require_POST
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from catalog.selectors import catalog_categories_with_items, catalog_items_search
-from incidents.enums import IncidentState
-from incidents.forms import PortalCommentForm, PortalReopenForm, apply_service_errors
+from incidents.forms import apply_service_errors
 from incidents.models import Incident
 from itsm.enums import ApprovalState, TicketKind
 from itsm.models import Approval, Ticket
 from itsm.services import approval_approve, approval_reject, attachment_add
 from knowledge.selectors import knowledge_search, major_incidents_open
-from portal.common import conversation, my_ticket, promise, public_files, ticket_url
+from portal.common import my_ticket, ticket_url
 from portal.forms import AttachmentForm, DecisionForm, RatingForm
-from requests_app.models import RequestedItem, SatisfactionRating
+from requests_app.models import RequestedItem
 from requests_app.services import ticket_rate
 
 PAGE_SIZE = 20
@@ -87,36 +86,6 @@ def my_tickets(request: HttpRequest) -> HttpResponse:
     show = "all" if request.GET.get("show") == "all" else "open"
     page = Paginator(_my_tickets(request.user, open_only=show == "open"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "portal/tickets.html", {"page": page, "rows": _with_details(page), "show": show})
-
-
-def _rating_context(ticket: Ticket, rateable: bool) -> dict:
-    rating = SatisfactionRating.objects.filter(ticket=ticket).first()
-    return {"rating": rating, "rating_form": RatingForm() if rateable and rating is None else None}
-
-
-@login_required
-def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
-    """My incident: its state in plain words, the promise, the conversation, files, and a rating once resolved."""
-    ticket = my_ticket(request, number)
-    if ticket.kind != TicketKind.INCIDENT:
-        raise Http404
-    incident = Incident.objects.select_related("hold_reason", "close_code").get(pk=ticket.pk)
-    resolved = incident.state in (IncidentState.RESOLVED, IncidentState.CLOSED)
-    context = {
-        "incident": incident,
-        "comments": conversation(incident),
-        "files": public_files(incident),
-        "promise": promise(incident) if incident.active and not resolved else "",
-        "comment_form": PortalCommentForm(),
-        "reopen_form": PortalReopenForm(),
-        "attachment_form": AttachmentForm(),
-        "awaiting_me": incident.state == IncidentState.ON_HOLD
-        and incident.hold_reason is not None
-        and incident.hold_reason.slug == "awaiting_caller",
-        "is_resolved": incident.state == IncidentState.RESOLVED,
-        **_rating_context(incident, resolved),
-    }
-    return render(request, "portal/incident_detail.html", context)
 
 
 @login_required

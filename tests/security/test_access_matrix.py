@@ -82,6 +82,9 @@ STAFF_WRITE = "401 404 404 ok ok"
 AGENTS_403 = "401 403 403 200 200"  # agents-only reference data: 403 for end users (nothing per record to hide)
 ADMIN_WRITE = "401 403 403 403 ok"
 PAGE_AGENT = "login 404 404 200 200"  # workspace pages
+PORTAL = "login 200 200 200 200"  # portal pages about the signed-in user's own work
+PORTAL_OWN = "login 200 404 404 404"  # the owner's record in the portal: everyone else gets 404
+PORTAL_OWN_WRITE = "login ok 404 404 404"
 PAGE_AGENT_POST = "login 404 404 ok ok"
 ADMIN_SITE = "login login login login any"  # admins: whatever the admin's own permissions say, never a 500
 
@@ -205,12 +208,41 @@ MATRIX: dict[str, R | list[R]] = {
     "incidents:incident_transition": R(
         post=PAGE_AGENT_POST, kw=lambda w: {"number": w.incident.number, "name": "start"}
     ),
-    "incidents:portal_home": R(get="login 200 200 200 200"),
-    "incidents:portal_report": R(get="login 200 200 200 200", post="login ok ok ok ok"),
-    "incidents:portal_incident_detail": R(get="login 200 404 404 404", note="the portal shows your own only"),
-    "incidents:portal_comment": R(post="login ok 404 404 404"),
-    "incidents:portal_accept": R(post="login ok 404 404 404"),
-    "incidents:portal_reopen": R(post="login ok 404 404 404"),
+    # The portal shows everyone their own records only (agents too): another person's record is a 404 for all.
+    "portal:home": R(get=PORTAL),
+    "portal:search": R(get=PORTAL),
+    "portal:report": R(get=PORTAL, post="login ok ok ok ok"),
+    "portal:suggestions": R(get=PORTAL),
+    "portal:solved": R(post="login 404 404 404 404", note="names no suggestion: nothing to count"),
+    "portal:tickets": R(get=PORTAL),
+    "portal:rate": R(post=PORTAL_OWN_WRITE, kw=lambda w: {"number": w.incident.number}),
+    "portal:attach": R(post=PORTAL_OWN_WRITE, kw=lambda w: {"number": w.requested_item.number}),
+    "portal:incident_detail": R(get=PORTAL_OWN, kw=lambda w: {"number": w.incident.number}),
+    "portal:incident_comment": R(post=PORTAL_OWN_WRITE, kw=lambda w: {"number": w.incident.number}),
+    "portal:incident_accept": R(post=PORTAL_OWN_WRITE, kw=lambda w: {"number": w.incident.number}),
+    "portal:incident_reopen": R(post=PORTAL_OWN_WRITE, kw=lambda w: {"number": w.incident.number}),
+    "portal:request_detail": R(get=PORTAL_OWN, kw=lambda w: {"number": w.requested_item.number}),
+    "portal:request_comment": R(post=PORTAL_OWN_WRITE, kw=lambda w: {"number": w.requested_item.number}),
+    "portal:request_withdraw": R(post=PORTAL_OWN_WRITE, kw=lambda w: {"number": w.requested_item.number}),
+    "portal:request_confirm": R(post=PORTAL_OWN_WRITE, kw=lambda w: {"number": w.requested_item.number}),
+    "portal:catalog": R(get=PORTAL),
+    "portal:catalog_category": R(get=PORTAL, kw=lambda w: {"slug": w.catalog_item.category.slug}),
+    "portal:catalog_item": R(get=PORTAL, post="login ok ok ok ok", kw=lambda w: {"pk": w.catalog_item.pk}),
+    "portal:cart": R(get=PORTAL),
+    "portal:cart_remove": R(post="login ok ok ok ok", kw={"index": 0}),
+    "portal:cart_submit": R(post="login ok ok ok ok"),
+    "portal:approvals": R(get=PORTAL),
+    "portal:approval_detail": R(
+        get="login 404 404 404 404",
+        post="login 404 404 404 404",
+        kw=lambda w: {"pk": w.approval.pk},
+        note="an approval addressed to someone else",
+    ),
+    "portal:kb": R(get=PORTAL),
+    "portal:kb_category": R(get="login 404 404 404 404", kw={"slug": "no-such-shelf"}),
+    "portal:kb_article": R(get="login 404 404 404 404", kw={"slug": "no-such-article"}),
+    "portal:kb_known_error": R(get=PORTAL, kw=lambda w: {"pk": w.article.pk}, note="published known errors are public"),
+    "portal:kb_vote": R(post="login 404 404 404 404", note="names no article"),
     "slas:sla_report": R(get=PAGE_AGENT),
     # --- Django admin: staff only; every other role is sent to the admin login ------------------------------------
     "admin:*": R(get=ADMIN_SITE),

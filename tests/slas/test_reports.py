@@ -347,7 +347,7 @@ def test_page_hidden_from_end_users_and_anonymous(client, end_user):
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
     client.force_login(end_user)
     assert client.get(PAGE).status_code == 404
-    assert b"/workspace/reports/sla/" not in client.get(reverse("incidents:portal_home")).content
+    assert b"/workspace/reports/sla/" not in client.get(reverse("portal:home")).content
 
 
 @pytest.mark.parametrize("role", ["Agents", "Team managers", "Admins"])

@@ -21,36 +21,44 @@ if not SHARED_DATA.is_dir():
     SHARED_DATA = Path("/work/shared/data")
 
 
-def reschedule() -> dict:
+def reschedule(sample: int = 2000) -> dict:
+    """Seconds for `schedule_save` to reschedule `sample` running clocks after an edit of their schedule's hours.
+
+    The clocks are moved onto a copy of the office-hours schedule first (all of them would take the whole run while
+    clocks_reschedule builds each clock's definition anew), then the copy's spans are changed through the service.
+    Everything happens in a transaction that is rolled back.
+    """
     from django.contrib.auth.models import User
     from django.db import transaction
 
     from slas.enums import ClockStage
     from slas.models import Schedule, SLAClock
-    from slas.services import SpanInput, clocks_reschedule, schedule_save
+    from slas.services import SpanInput, schedule_save
 
     admin = User.objects.get(username="bench-admin")
-    schedule = Schedule.objects.get(name__startswith="Bench office hours")
-    running = SLAClock.objects.filter(schedule=schedule, stage=ClockStage.IN_PROGRESS).count()
+    office = Schedule.objects.get(name__startswith="Bench office hours")
+    running = SLAClock.objects.filter(schedule=office, stage=ClockStage.IN_PROGRESS)
+    total = running.count()
     with transaction.atomic():
+        spans = [SpanInput(s.weekday, s.start, s.end) for s in office.spans.all()]
+        copy = schedule_save(by=admin, name="Bench office hours (copy)", timezone=office.timezone, spans=spans)
+        moved = SLAClock.objects.filter(pk__in=list(running.order_by("pk").values_list("pk", flat=True)[:sample]))
+        moved.update(schedule=copy)
         began = time.perf_counter()
-        schedule_save(by=admin, schedule=schedule, spans=[SpanInput(day, 8 * 3600, 18 * 3600) for day in range(5)])
+        schedule_save(by=admin, schedule=copy, spans=[SpanInput(day, 8 * 3600, 18 * 3600) for day in range(5)])
         seconds = time.perf_counter() - began
-        began = time.perf_counter()
-        again = clocks_reschedule(schedule=schedule)  # the same work, without the schedule's own save
-        recompute_only = time.perf_counter() - began
         transaction.set_rollback(True)
+    count = min(sample, total)
     return {
-        "running_clocks": running,
-        "rescheduled": again,
-        "seconds_schedule_save": round(seconds, 2),
-        "seconds_reschedule_only": round(recompute_only, 2),
-        "clocks_per_second": round(again / recompute_only) if recompute_only else None,
+        "running_clocks_on_office_hours": total,
+        "rescheduled": count,
+        "seconds": round(seconds, 2),
+        "clocks_per_second": round(count / seconds) if seconds else None,
         "aim_clocks_per_second": 5000,
     }
 
 
-def ingestion(rounds: int = 3) -> dict:
+def ingestion(rounds: int = 2) -> dict:
     """Email ingestion over the shared corpus (every message of shared/data/emails/MANIFEST.csv) into a new mailbox;
     each round in a transaction rolled back afterwards, so every round ingests the same messages afresh."""
     import csv
@@ -88,7 +96,7 @@ def ingestion(rounds: int = 3) -> dict:
     }
 
 
-def incident_import(incidents: int = 1000) -> dict:
+def incident_import(incidents: int = 200) -> dict:
     """The ServiceNow importer over the first `incidents` incidents of the shared event log, with SLA replay as
     manage.py import_incidents does by default; in a transaction rolled back afterwards."""
     from django.db import transaction
@@ -130,8 +138,7 @@ def main() -> dict:
     figures = reschedule()
     print(
         f"  reschedule after a schedule change: {figures['rescheduled']:,} running clocks in "
-        f"{figures['seconds_reschedule_only']} s = {figures['clocks_per_second']:,} clocks/s "
-        f"(schedule_save with it: {figures['seconds_schedule_save']} s; aim 5,000 clocks/s)"
+        f"{figures['seconds']} s = {figures['clocks_per_second']:,} clocks/s (aim 5,000 clocks/s)"
     )
     result = {"dataset": {k: dataset[k] for k in ("incidents", "tickets", "clocks")}, "reschedule": figures}
     ingest = ingestion()

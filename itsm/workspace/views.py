@@ -489,7 +489,8 @@ def ticket_bulk(request: HttpRequest, practice: str) -> HttpResponse:
     if not ids or declared.model is Ticket:
         messages.error(request, _("Select at least one ticket."))
         return redirect(_safe_next(request) or back)
-    tickets = list(declared.visible(user=request.user).filter(pk__in=ids))
+    visible = declared.visible(user=request.user).select_related(None).prefetch_related(None)
+    tickets = list(visible.filter(pk__in=ids))
     done, refused = [], []
     for ticket in tickets:
         try:
@@ -863,11 +864,13 @@ def workspace_search(request: HttpRequest) -> HttpResponse:
     groups = []
     if query:
         for declared in practices():
-            exact = declared.visible(user=request.user).filter(number=query.upper()).first()
+            visible = declared.visible(user=request.user)
+            exact = visible.filter(number=query.upper()).values_list("number", flat=True).first()
             if exact is not None:
-                return redirect(detail_url(declared, exact))
+                return redirect(reverse("workspace:detail", args=[declared.slug, exact]))
         for declared in practices():
-            filterset = declared.filterset({"q": query}, queryset=declared.visible(user=request.user))
+            visible = declared.visible(user=request.user).select_related(None).prefetch_related(None)
+            filterset = declared.filterset({"q": query}, queryset=visible)
             if not filterset.is_valid():
                 continue
             found = list(filterset.qs.select_related("assigned_to").order_by("-opened_at", "-id")[: SEARCH_LIMIT + 1])

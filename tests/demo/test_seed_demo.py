@@ -20,8 +20,9 @@ from itsm.models import JournalEntry, OutboxMessage, Team
 pytestmark = pytest.mark.django_db
 
 INCIDENTS = 40
-# The demo mailbox's e-mail conversation opens one more (demo/mail_and_webhooks.py).
-FROM_MAIL = 1
+# The demo mailbox's e-mail conversation opens one more (demo/mail_and_webhooks.py), and so does the password-reset
+# e-mail the automation demo routes (demo/automation.py).
+FROM_MAIL = 2
 
 
 def _seed(**options) -> str:
@@ -254,3 +255,15 @@ def test_seed_demo_catalog_knowledge_and_requests(seeded):
     # user2 is the demo end users' manager: their approvals wait for user2 in the portal.
     assert Approval.objects.filter(approver__username="user2", state="requested").count() >= 3
     assert SatisfactionRating.objects.count() >= 3
+
+
+def test_seed_demo_automation_routes_categorises_and_trains(seeded):
+    from automation.models import ImprovementInitiative, TrainingRun
+
+    routed = Incident.objects.get(short_description="Password reset please")
+    assert routed.assignment_group.name == "Identity" and routed.assigned_to is not None
+    assert (routed.category.name, routed.subcategory.name) == ("Access", "Password")
+    assert routed.journal.filter(body__startswith="Assignment rule 'Password resets to Identity'").exists()
+    assert Incident.objects.filter(category__isnull=True).count() <= FROM_MAIL
+    assert TrainingRun.objects.get().status == "done"
+    assert ImprovementInitiative.objects.filter(state="in_progress").exists()

@@ -29,10 +29,11 @@ def requests(team: int, number: str, deep_url: str | None) -> dict[str, str]:
         "api_search": "/api/v1/incidents/?search=printer",
         "api_q": "/api/v1/incidents/?q=printer",
         "api_detail": f"/api/v1/incidents/{number}/",
-        "page_queue": f"/workspace/incidents/?assignment_group={team}&active=true",
+        "page_queue": "/workspace/incidents/?queue=my_teams",
+        "page_queue_team": f"/workspace/incidents/?assignment_group={team}",
         "page_ticket": f"/workspace/incidents/{number}/",
-        "page_dashboard": "/workspace/",
-        "page_portal": "/portal/",
+        "page_dashboard": "/workspace/dashboard/",
+        "page_portal": "/portal/tickets/",
     }
     if deep_url:
         found["api_deep_page"] = deep_url
@@ -89,7 +90,9 @@ def main(argv: list[str] | None = None) -> dict:
     queries = []
     for name, url in requests(team, number, deep_url).items():
         client = Client(
-            HTTP_HOST="localhost", HTTP_ACCEPT="application/json" if name.startswith("api") else "text/html"
+            raise_request_exception=False,
+            HTTP_HOST="localhost",
+            HTTP_ACCEPT="application/json" if name.startswith("api") else "text/html",
         )
         client.force_login(caller if name == "page_portal" else agent)
         with CaptureQueriesContext(connection) as captured:

@@ -1,6 +1,7 @@
 """Admin for webhooks: endpoints (URL checked against private addresses) and the delivery log with replay."""
 
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -12,6 +13,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ("name", "url", "active", "allow_private_network", "created_at")
     list_filter = ("active",)
     search_fields = ("name", "url")
+    # Django 5.2 warns (and the test settings fail) on a form URLField that does not say which scheme to assume.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(WebhookDelivery)

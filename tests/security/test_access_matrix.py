@@ -66,6 +66,7 @@ class R:
     patch: str = ""
     delete: str = ""
     kw: Any = None  # dict, or callable(world) -> dict; default: fill_kwargs()
+    query: Any = ""  # a query string (or callable() -> str) sent with every request of the line
     note: str = ""
     expects: dict[str, Expect] = field(init=False)
 
@@ -81,6 +82,7 @@ STAFF = "401 404 404 200 200"  # agents' records: end users get 404 as if they d
 STAFF_WRITE = "401 404 404 ok ok"
 AGENTS_403 = "401 403 403 200 200"  # agents-only reference data: 403 for end users (nothing per record to hide)
 ADMIN_WRITE = "401 403 403 403 ok"
+ADMIN_ONLY = "401 403 403 403 200"
 PAGE_AGENT = "login 404 404 200 200"  # workspace pages
 PORTAL = "login 200 200 200 200"  # portal pages about the signed-in user's own work
 PORTAL_OWN = "login 200 404 404 404"  # the owner's record in the portal: everyone else gets 404
@@ -125,13 +127,19 @@ MATRIX: dict[str, R | list[R]] = {
     "problem-journal": R(get=STAFF, post=STAFF_WRITE),
     "problem-attachments": R(get=STAFF, post=STAFF_WRITE),
     "problem-transitions": R(get=STAFF),
-    "problem-*": R(post=STAFF_WRITE),  # transitions and link actions
+    **{
+        f"problem-{action}": R(post=STAFF_WRITE)
+        for action in (
+            *("assess", "analyze", "fix", "resolve", "close", "cancel", "reopen"),
+            *("link-incident", "unlink-incident", "mark-known-error"),
+        )
+    },
     "problem-task-list": R(get=STAFF, post=STAFF_WRITE),
     "problem-task-detail": R(get=STAFF, patch=STAFF_WRITE),
     "problem-task-journal": R(get=STAFF, post=STAFF_WRITE),
     "problem-task-attachments": R(get=STAFF, post=STAFF_WRITE),
     "problem-task-transitions": R(get=STAFF),
-    "problem-task-*": R(post=STAFF_WRITE),
+    **{f"problem-task-{action}": R(post=STAFF_WRITE) for action in ("assess", "start", "close")},
     "knowledge-article-list": R(get=SIGNED_IN),
     "knowledge-article-detail": R(get=SIGNED_IN),
     # --- API: changes ---------------------------------------------------------------------------------------------
@@ -141,7 +149,21 @@ MATRIX: dict[str, R | list[R]] = {
     "change-journal": R(get=STAFF, post=STAFF_WRITE),
     "change-attachments": R(get=STAFF, post=STAFF_WRITE),
     "change-transitions": R(get=STAFF),
-    "change-*": R(post=STAFF_WRITE),
+    **{
+        f"change-{action}": R(post=STAFF_WRITE)
+        for action in (
+            *("assess", "assess-risk", "request-approval", "schedule", "implement", "review", "close"),
+            *("cancel", "revert-to-new"),
+        )
+    },
+    "change-calendar": R(get=STAFF, query=lambda: _window_query()),
+    "change-conflicts": R(get=STAFF),
+    "change-task-list": R(get=STAFF, post=STAFF_WRITE),
+    "change-task-detail": R(get=STAFF, patch=STAFF_WRITE),
+    "change-task-journal": R(get=STAFF, post=STAFF_WRITE),
+    "change-task-attachments": R(get=STAFF, post=STAFF_WRITE),
+    "change-task-transitions": R(get=STAFF),
+    **{f"change-task-{action}": R(post=STAFF_WRITE) for action in ("assess", "start", "close", "cancel", "skip")},
     "change-template-list": R(get=STAFF),
     "change-template-detail": R(get=STAFF),
     "risk-question-list": R(get=STAFF),
@@ -166,7 +188,10 @@ MATRIX: dict[str, R | list[R]] = {
     "fulfilment-task-journal": R(get=STAFF, post=STAFF_WRITE),
     "fulfilment-task-attachments": R(get=STAFF, post=STAFF_WRITE),
     "fulfilment-task-transitions": R(get=STAFF),
-    "fulfilment-task-*": R(post=STAFF_WRITE),
+    **{
+        f"fulfilment-task-{action}": R(post=STAFF_WRITE)
+        for action in ("start", "close-complete", "close-incomplete", "skip")
+    },
     "api-notification-preferences": R(get=SIGNED_IN, put="401 ok ok ok ok", patch="401 ok ok ok ok"),
     # --- API: kernel ----------------------------------------------------------------------------------------------
     "approval-list": R(get=SIGNED_IN),
@@ -188,6 +213,29 @@ MATRIX: dict[str, R | list[R]] = {
     "service-detail": R(get=SIGNED_IN),
     "configuration-item-list": R(get=SIGNED_IN),
     "configuration-item-detail": R(get=SIGNED_IN),
+    # --- API: automation, categories, dashboards, webhooks ------------------------------------------------------------
+    "category-list": R(get=SIGNED_IN),
+    "category-detail": R(get=SIGNED_IN),
+    "api-automation-dry-run": R(post=STAFF_WRITE),
+    "api-automation-trends": R(get=STAFF),
+    "category-suggestion-list": R(get=STAFF),
+    "category-suggestion-detail": R(get=STAFF),
+    "category-suggestion-accept": R(post=STAFF_WRITE),
+    "categoriser-training-list": R(get=STAFF, post=STAFF_WRITE),
+    "categoriser-training-detail": R(get=STAFF),
+    "initiative-list": R(get=STAFF, post=STAFF_WRITE),
+    # Only the owner (or an admin) changes an initiative; another agent's PUT fails validation or permission.
+    "initiative-detail": R(get=STAFF, put="401 404 404 400|403 ok", patch="401 404 404 403 ok"),
+    **{f"initiative-{action}": R(post="401 404 404 403 ok") for action in ("approve", "abandon")},
+    **{f"initiative-{action}": R(post=STAFF_WRITE) for action in ("start", "complete")},
+    "initiative-trend": R(get=STAFF),
+    "api-dashboard-agent": R(get=STAFF),
+    "api-dashboard-team": R(get=STAFF),
+    "webhook-endpoint-list": R(get=ADMIN_ONLY, post=ADMIN_WRITE),
+    "webhook-endpoint-detail": R(get=ADMIN_ONLY, put=ADMIN_WRITE, patch=ADMIN_WRITE, delete=ADMIN_WRITE),
+    "webhook-delivery-list": R(get=ADMIN_ONLY),
+    "webhook-delivery-detail": R(get=ADMIN_ONLY),
+    "webhook-delivery-replay": R(post=ADMIN_WRITE),
     # --- API: SLAs ------------------------------------------------------------------------------------------------
     "schedule-list": R(get=AGENTS_403, post=ADMIN_WRITE),
     "schedule-detail": R(get=AGENTS_403, put=ADMIN_WRITE, patch=ADMIN_WRITE, delete=ADMIN_WRITE),
@@ -208,6 +256,13 @@ MATRIX: dict[str, R | list[R]] = {
     "incidents:incident_transition": R(
         post=PAGE_AGENT_POST, kw=lambda w: {"number": w.incident.number, "name": "start"}
     ),
+    # The incident-only portal of the first release; portal.urls answers the same addresses now (see SHADOWED).
+    "incidents:portal_home": R(get="login 200 200 200 200"),
+    "incidents:portal_report": R(get="login 200 200 200 200", post="login ok ok ok ok"),
+    "incidents:portal_incident_detail": R(get="login 200 404 404 404"),
+    "incidents:portal_comment": R(post="login ok 404 404 404"),
+    "incidents:portal_accept": R(post="login ok 404 404 404"),
+    "incidents:portal_reopen": R(post="login ok 404 404 404"),
     # The portal shows everyone their own records only (agents too): another person's record is a 404 for all.
     "portal:home": R(get=PORTAL),
     "portal:search": R(get=PORTAL),
@@ -244,6 +299,24 @@ MATRIX: dict[str, R | list[R]] = {
     "portal:kb_known_error": R(get=PORTAL, kw=lambda w: {"pk": w.article.pk}, note="published known errors are public"),
     "portal:kb_vote": R(post="login 404 404 404 404", note="names no article"),
     "slas:sla_report": R(get=PAGE_AGENT),
+    "changes:calendar": R(get=PAGE_AGENT),
+    "workspace:home": R(get="login 404 404 200|302 200|302"),
+    "workspace:dashboard": R(get=PAGE_AGENT),
+    "workspace:team_dashboard": R(get=PAGE_AGENT),
+    "workspace:search": R(get=PAGE_AGENT),
+    "workspace:goto": R(get="login 404 404 302 302"),
+    "workspace:list": R(get=PAGE_AGENT),
+    "workspace:export": R(get=PAGE_AGENT),
+    "workspace:bulk": R(post=PAGE_AGENT_POST),
+    "workspace:filter_save": R(post=PAGE_AGENT_POST),
+    "workspace:filter_delete": R(post="login 404 404 404 404", note="another agent's saved filter"),
+    "workspace:detail": R(get=PAGE_AGENT),
+    "workspace:comment": R(post=PAGE_AGENT_POST),
+    "workspace:attach": R(post=PAGE_AGENT_POST),
+    "workspace:transition": R(
+        post=PAGE_AGENT_POST, kw=lambda w: {"practice": "incidents", "number": w.incident.number, "name": "hold"}
+    ),
+    "approval_link": R(get="any any any any any", post="any any any any any", note="a forged token approves nothing"),
     # --- Django admin: staff only; every other role is sent to the admin login ------------------------------------
     "admin:*": R(get=ADMIN_SITE),
     "admin:login": R(get="200 200 200 200 302", note="signed-in non-staff users see the form with a refusal"),
@@ -256,6 +329,7 @@ _NUMBERS = [
     ("requested-item-", "requested_item"),
     ("request-", "request"),
     ("fulfilment-task-", "fulfilment_task"),
+    ("change-task-", "change_task"),
     ("problem-task-", "task"),
     ("problem-", "problem"),
     ("change-", "change"),
@@ -274,6 +348,15 @@ _PKS = [
     ("change-template-", "template"),
     ("risk-question-", "risk_question"),
     ("catalog-item-", "catalog_item"),
+    ("category-", "category"),
+    ("initiative-", "initiative"),
+    ("categoriser-training-", "training"),
+    ("webhook-endpoint-", "webhook_endpoint"),
+    ("webhook-delivery-", "webhook_delivery"),
+    ("portal:catalog_item", "catalog_item"),
+    ("portal:approval_detail", "approval"),
+    ("portal:kb_known_error", "article"),
+    ("workspace:filter_delete", "saved_filter"),
 ]
 _SLUGS = {"hold-reason-detail": "awaiting_caller", "close-code-detail": "solution_provided"}
 
@@ -293,7 +376,13 @@ def fill_kwargs(name: str, params: list[str], world) -> dict[str, Any]:
             assert attr, f"route {name}: no record for its pk; give the entry a kw="
             kwargs[param] = getattr(world, attr).pk
         elif param == "slug":
-            kwargs[param] = _SLUGS[name]
+            kwargs[param] = _SLUGS.get(name) or _slug_for(name, world)
+        elif param == "practice":
+            kwargs[param] = "incidents"
+        elif param == "index":
+            kwargs[param] = 0
+        elif param == "token":
+            kwargs[param] = "forged-token"
         elif param == "app_label":
             kwargs[param] = "incidents"
         elif param == "id":  # admin password change of a user
@@ -307,6 +396,25 @@ def fill_kwargs(name: str, params: list[str], world) -> dict[str, Any]:
         else:
             raise AssertionError(f"route {name}: unknown URL parameter {param!r}; give the entry a kw=")
     return kwargs
+
+
+def _window_query() -> str:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.now().date()
+    return f"?start={today - timedelta(days=7)}&end={today + timedelta(days=30)}"
+
+
+def _slug_for(name: str, world) -> str:
+    if name.startswith("portal:catalog"):
+        return world.catalog_item.category.slug
+    if name == "portal:kb_article":
+        return world.kb_article.slug
+    if name == "portal:kb_category":
+        return world.kb_article.category.slug
+    raise AssertionError(f"route {name}: no slug; give the entry a kw=")
 
 
 def _admin_object_id(name: str) -> str:
@@ -397,6 +505,20 @@ def test_every_openapi_operation_has_an_entry():
     assert not missing, "OpenAPI operations without an expectation in MATRIX:\n" + "\n".join(missing)
 
 
+# Routes another pattern answers on purpose: the generic workspace and the portal replaced the first release's
+# incident pages at the same addresses (the old patterns are dead and can go).
+SHADOWED = {
+    "incidents:incident_list",
+    "incidents:incident_detail",
+    "incidents:incident_comment",
+    "incidents:incident_transition",
+    "incidents:portal_home",
+    "incidents:portal_report",
+    "incidents:portal_incident_detail",
+    "incidents:portal_comment",
+    "incidents:portal_accept",
+    "incidents:portal_reopen",
+}
 _SAMPLE = {"number": "ABC123", "pk": "1", "id": "1", "object_id": "1"}
 
 
@@ -404,7 +526,7 @@ def test_no_route_is_shadowed():
     """Each named route's own URL reaches that route (an earlier, broader pattern would answer it instead)."""
     shadowed = []
     for route in all_routes():
-        if "/" in route.key:
+        if "/" in route.key or route.key in SHADOWED:
             continue
         sample = {
             p: ("ABC123" if p == "number" else "1" if p in ("pk", "id", "object_id") else "abc") for p in route.params
@@ -489,9 +611,10 @@ def test_access_matrix(settings, tmp_path):
                 url = None
             if url is None:
                 url = _fill_pattern(route.pattern, kwargs)
-            queries = [""]
+            base_query = entry.query() if callable(entry.query) else entry.query
+            queries = [base_query]
             if not route.params:
-                queries.append("?search=CANARY&q=CANARY")
+                queries.append((base_query + "&" if base_query else "?") + "search=CANARY&q=CANARY")
             for method, expect in entry.expects.items():
                 for role, token in expect.by_role.items():
                     for query in queries if method == "get" else [""]:

@@ -70,14 +70,18 @@ class World:
 
 def build_world(settings, tmp_path) -> World:
     """Create the desk; uploads go to tmp_path."""
+    from automation.enums import InitiativeMetric
+    from automation.models import CategorySuggestion, ImprovementInitiative, TrainingRun
     from changes.models import RiskQuestion
+    from changes.services import change_task_create
     from incidents.services import incident_comment, incident_create
-    from itsm.models import Approval
+    from itsm.models import Approval, Category, SavedFilter
     from itsm.services import attachment_add
     from problems.services import problem_mark_known_error
     from requests_app.models import FulfilmentTask
     from slas.models import SLADefinition
     from slas.services import SpanInput, schedule_save
+    from webhooks.models import WebhookDelivery, WebhookEndpoint
 
     settings.MEDIA_ROOT = tmp_path
     team_a = TeamFactory(name="Owners' team")
@@ -153,6 +157,23 @@ def build_world(settings, tmp_path) -> World:
     order_request = order(owner, catalog_item, model="Standard", notes=f"Deliver to {OWNER_TEXT}")
     requested_item = order_request.items.get()
     fulfilment_task = FulfilmentTask.objects.filter(requested_item=requested_item).order_by("pk").first()
+    category = Category.objects.create(practice="incident", name="Email")
+    initiative = ImprovementInitiative.objects.create(
+        title="Fewer mail incidents",
+        owner=opener,
+        problem_statement=f"Mail breaks {STAFF_TEXT}",
+        metric=InitiativeMetric.values[0],
+        baseline_value=10,
+        target_value=5,
+    )
+    training = TrainingRun.objects.create(practice="incident", requested_by=opener)
+    webhook_endpoint = WebhookEndpoint.objects.create(name="SIEM", url="https://siem.example.com/hook")
+    webhook_delivery = WebhookDelivery.objects.create(
+        endpoint=webhook_endpoint, dedupe_key="sec-1", event="incident.created", payload=f'{{"x": "{NOTE_TEXT}"}}'
+    )
+    suggestion = CategorySuggestion.objects.create(ticket=incident, category=category, confidence=0.9)
+    change_task = change_task_create(change=change, by=opener, short_description=f"Back up first {STAFF_TEXT}")
+    saved_filter = SavedFilter.objects.create(user=opener, practice="incidents", name="Mine", query="state=new")
     objects = {
         "team_a": team_a,
         "team_b": team_b,
@@ -177,5 +198,13 @@ def build_world(settings, tmp_path) -> World:
         "request": order_request,
         "requested_item": requested_item,
         "fulfilment_task": fulfilment_task,
+        "category": category,
+        "initiative": initiative,
+        "training": training,
+        "webhook_endpoint": webhook_endpoint,
+        "webhook_delivery": webhook_delivery,
+        "saved_filter": saved_filter,
+        "suggestion": suggestion,
+        "change_task": change_task,
     }
     return World(users=users, objects=objects)

@@ -628,3 +628,17 @@ def test_access_matrix(settings, tmp_path):
     report("access matrix", f"{covered} routes covered, {requests} requests as {len(ROLES)} roles")
     print(f"access matrix: {covered} routes covered, {requests} requests")
     assert not failures, f"{len(failures)} access failures:\n" + "\n".join(failures)
+
+
+def test_staff_without_the_admin_role_reach_no_admin_api(db):
+    """A team manager is staff (for the team admin) but no desk admin: admin-only APIs answer 403, whatever
+    `is_staff` says (webhook endpoints hold signing secrets and receive every event)."""
+    from itsm.enums import Role
+    from tests.factories import UserFactory
+
+    manager = UserFactory(username="staff_manager", role=Role.TEAM_MANAGER, is_staff=True)
+    client = _client(manager)
+    for url in ("/api/v1/webhook-endpoints/", "/api/v1/webhook-deliveries/"):
+        assert client.get(url).status_code == 403, url
+    created = client.post("/api/v1/webhook-endpoints/", {"name": "x", "url": "https://evil.example/"}, format="json")
+    assert created.status_code == 403

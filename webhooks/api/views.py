@@ -5,9 +5,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 
+from itsm.api.permissions import IsDeskAdmin
 from webhooks.events import WEBHOOK_EVENTS
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.services import webhook_replay
@@ -65,7 +65,7 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
 
     queryset = WebhookEndpoint.objects.all()
     serializer_class = WebhookEndpointSerializer
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsDeskAdmin]
     pagination_class = _Newest
 
 
@@ -74,7 +74,7 @@ class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
 
     queryset = WebhookDelivery.objects.select_related("endpoint")
     serializer_class = WebhookDeliverySerializer
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsDeskAdmin]
     pagination_class = _Newest
     filterset_fields = ["endpoint", "status", "event"]
 

@@ -44,7 +44,6 @@ from changes.rules import can_override_conflicts
 from changes.selectors import change_conflicts_find, ci_graph_around
 from itsm.enums import Impact, JournalKind, TicketKind, Urgency
 from itsm.models import JournalEntry, Team
-from itsm.rules import is_agent
 from itsm.selectors import priority_for
 from itsm.services import (
     approval_policy_for,
@@ -54,6 +53,7 @@ from itsm.services import (
     journal_add,
     journal_field_changes,
     journal_transition,
+    ticket_field_errors,
     ticket_next_number,
     transition_ensure_allowed,
 )
@@ -98,27 +98,13 @@ DEFAULT_RISK_THRESHOLDS = {ChangeRisk.VERY_HIGH: 15, ChangeRisk.HIGH: 10, Change
 
 def _validate(change: Change) -> None:
     """Cross-field rules every write must keep; raises ValidationError naming the field."""
-    errors: dict[str, str] = {}
-    if not change.short_description or not change.short_description.strip():
-        errors["short_description"] = "This field may not be blank."
-    if change.impact not in Impact.values:
-        errors["impact"] = "Impact must be 1, 2 or 3."
-    if change.urgency not in Urgency.values:
-        errors["urgency"] = "Urgency must be 1, 2 or 3."
+    errors = ticket_field_errors(change, assignable="changes")
     if change.change_type not in ChangeType.values:
         errors["change_type"] = f"Must be one of: {', '.join(ChangeType.values)}."
     elif change.change_type == ChangeType.STANDARD and change.template_id is None:
         errors["change_type"] = "Standard changes are made from a template (POST /api/v1/changes/from-template/)."
     if change.planned_start and change.planned_end and change.planned_end <= change.planned_start:
         errors["planned_end"] = "The planned end must be after the planned start."
-    if change.assigned_to is not None:
-        if not is_agent(change.assigned_to):
-            errors["assigned_to"] = "Only agents can be assigned changes."
-        elif (
-            change.assignment_group is not None
-            and not change.assignment_group.members.filter(pk=change.assigned_to.pk).exists()
-        ):
-            errors["assigned_to"] = f"{change.assigned_to} is not a member of {change.assignment_group}."
     if errors:
         raise ValidationError(errors)
 
@@ -724,17 +710,7 @@ CHANGE_TASK_UPDATABLE_FIELDS = ("short_description", "description", "assignment_
 
 
 def _validate_task(task: ChangeTask) -> None:
-    errors: dict[str, str] = {}
-    if not task.short_description or not task.short_description.strip():
-        errors["short_description"] = "This field may not be blank."
-    if task.assigned_to is not None:
-        if not is_agent(task.assigned_to):
-            errors["assigned_to"] = "Only agents can be assigned change tasks."
-        elif (
-            task.assignment_group is not None
-            and not task.assignment_group.members.filter(pk=task.assigned_to.pk).exists()
-        ):
-            errors["assigned_to"] = f"{task.assigned_to} is not a member of {task.assignment_group}."
+    errors = ticket_field_errors(task, assignable="change tasks")
     if errors:
         raise ValidationError(errors)
 

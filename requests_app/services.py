@@ -30,6 +30,7 @@ from itsm.services import (
     journal_field_changes,
     journal_transition,
     outbox_enqueue,
+    ticket_field_errors,
     ticket_next_number,
     transition_ensure_allowed,
 )
@@ -513,15 +514,9 @@ def _update(ticket: RequestedItem | FulfilmentTask, by: User, allowed: tuple[str
         return ticket
     for field, _old, value in diffs:
         setattr(ticket, field, value)
-    if "short_description" in changes and not (ticket.short_description or "").strip():
-        raise ValidationError({"short_description": "This field may not be blank."})
-    if ticket.assigned_to is not None:
-        if not is_agent(ticket.assigned_to):
-            raise ValidationError({"assigned_to": "Only agents can be assigned."})
-        if ticket.assignment_group and not ticket.assignment_group.members.filter(pk=ticket.assigned_to_id).exists():
-            raise ValidationError(
-                {"assigned_to": f"{ticket.assigned_to} is not a member of {ticket.assignment_group}."}
-            )
+    errors = ticket_field_errors(ticket, assignable="requested items and tasks")
+    if errors:
+        raise ValidationError(errors)
     ticket.save(update_fields=[*(field for field, _o, _n in diffs), "updated_at"])
     entries = journal_field_changes(ticket=ticket, actor=by, changes=diffs)
     sla_evaluate(ticket=ticket, at=entries[0].created_at)

@@ -90,23 +90,36 @@ def _ms(value) -> str:
     return "-" if value is None else f"{value:g}"
 
 
+def _aim_text(aim: dict) -> str:
+    parts = []
+    if "rps" in aim:
+        parts.append(f">= {aim['rps']}/s")
+    if "p95" in aim:
+        parts.append(f"p95 < {aim['p95']} ms")
+    if "median" in aim:
+        parts.append(f"median < {aim['median']} ms")
+    return ", ".join([*parts, "no errors"])
+
+
 def _load_rows(load: dict | None) -> list[tuple[str, str, str, str]]:
     if not load:
         return []
     table = []
+    deep = load.get("deep_page") or {}
     for name, f in load["scenarios"].items():
         aim = load["aims"].get(name, {})
-        wanted = ", ".join(
-            [f">= {aim['rps']}/s"] * ("rps" in aim)
-            + [f"p95 < {aim['p95']} ms"] * ("p95" in aim)
-            + [f"median < {aim['median']} ms"] * ("median" in aim)
-        )
+        if "missing" in f:
+            table.append((name, f"not measured: {f['missing']}", _aim_text(aim), ""))
+            continue
+        label = f"{name} ({f['users']} users, {f['seconds']} s)"
+        if name == "api_deep_page" and deep.get("pages_followed") is not None:
+            label += f", cursor {deep['pages_followed']:,} pages deep"
         table.append(
             (
-                f"{name} ({f['users']} users, {f['seconds']} s)",
+                label,
                 f"{f['rps']}/s, p50 {_ms(f['median_ms'])} / p95 {_ms(f['p95_ms'])} / p99 {_ms(f['p99_ms'])} ms, "
                 f"{f['errors']} errors (locust used {f['driver_cpu_share']} core)",
-                wanted + (", no errors" if wanted else "no errors"),
+                _aim_text(aim),
                 "" if f["met"] is None else _yes(f["met"]),
             )
         )
@@ -158,7 +171,13 @@ def markdown(results: dict[str, dict], machine: dict) -> str:
         "",
         f"{machine['cores']} cores ({machine['cpu']}), {machine['memory_gib']} GiB, Python {machine['python']}, "
         + (f"PostgreSQL {results['sla_sweep']['postgresql']}, " if "sla_sweep" in results else "")
-        + f"load average {machine['load_average']}, commit {machine['git_commit']}",
+        + f"load average {machine['load_average']}, commit {machine['git_commit']}"
+        + (
+            f", data set: {results['seed']['dataset']['incidents']:,} incidents, "
+            f"{results['seed']['dataset']['tickets']:,} tickets"
+            if "seed" in results
+            else ""
+        ),
         "",
         "| benchmark | figure | aim | met |",
         "|---|---|---|---|",

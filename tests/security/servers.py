@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.db import connection
+
+from tests.itsm.test_celery_runtime import _stop
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,10 +92,4 @@ def gunicorn(tmp_path: Path, *, workers: int = 2, **extra_env: str) -> Iterator[
             time.sleep(0.2)
         yield base
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        _stop(process)

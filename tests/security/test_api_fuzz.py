@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
 SEED = int(os.environ.get("ITSM_FUZZ_SEED", "20261128"))
 # Cases per operation and phase, per role. Anonymous and end users are refused early (401/404), so they are cheap.
 MAX_EXAMPLES = int(os.environ.get("ITSM_FUZZ_MAX_EXAMPLES", "0"))
-EXAMPLES = {"anonymous": 1, "end_user": 1, "agent": 2, "admin": 2}
+EXAMPLES = {"anonymous": 1, "end_user": 1, "agent": 1, "admin": 2}
 # The coverage phase (boundary values of every parameter) multiplies the cases; add it for deeper runs.
 PHASES = os.environ.get("ITSM_FUZZ_PHASES", "examples,fuzzing")
 CHECKS_EXCLUDED = "positive_data_acceptance,negative_data_rejection"

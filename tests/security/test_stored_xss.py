@@ -20,11 +20,10 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connections
 from django.test import Client
 
 from itsm.models import OutboxMessage
-from tests.conftest import require_service
+from tests.browser.test_smoke import browser  # noqa: F401 (the fixture)
 from tests.factories import (
     AgentFactory,
     TeamFactory,
@@ -35,15 +34,6 @@ from tests.factories import (
 )
 from tests.security.conftest import report
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CORPUS = Path(__file__).with_name("xss_payloads.txt")
 MAILS_PER_PAGE = 100
 PER_COMMENT = 4
@@ -93,8 +83,8 @@ SCAN = """() => {
 class Scanner:
     """Opens pages in one browser context per user and collects dialogs and injected DOM."""
 
-    def __init__(self, browser, base_url: str):
-        self.browser = browser
+    def __init__(self, chromium, base_url: str):
+        self.browser = chromium
         self.base_url = base_url
         self.findings: list[str] = []
         self.pages = 0
@@ -135,20 +125,6 @@ class Scanner:
         self.findings += [f"{where}: {finding}" for finding in page.evaluate(SCAN)]
         page.close()
         self.pages += 1
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    require_service(Path(CHROMIUM).exists(), "Chromium is not installed")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            connections.close_all()
 
 
 def _joined(items: list[str]) -> str:
@@ -216,7 +192,7 @@ def _plant(corpus: list[str]) -> dict:
     }
 
 
-def test_no_payload_runs_anywhere(live_server, browser):
+def test_no_payload_runs_anywhere(live_server, browser):  # noqa: F811
     from itsm.workspace import practices
 
     corpus = payloads()

@@ -459,17 +459,15 @@ def main(argv: list[str] | None = None) -> dict:
         stop_server(server)
         _purge_queue()
     previous = RESULTS_DIR / "load.json"
+    deep = {"pages_wanted": args.deep, "pages_followed": followed, "seconds_to_follow": deep_seconds, "url": deep_url}
     if args.only and previous.exists():  # a partial run keeps the other scenarios' figures
-        results = json.loads(previous.read_text())["scenarios"] | results
+        before = json.loads(previous.read_text())
+        results = before["scenarios"] | results
+        deep = deep if deep_url else before.get("deep_page", deep)
     result = {
         "dataset": dataset,
         "server": {"workers": WORKERS, "settings": "itsm.settings.production", "conn_max_age": 600},
-        "deep_page": {
-            "pages_wanted": args.deep,
-            "pages_followed": followed,
-            "seconds_to_follow": deep_seconds,
-            "url": deep_url,
-        },
+        "deep_page": deep,
         "scenarios": results,
         "aims": AIMS,
     }

@@ -109,7 +109,7 @@ def _tickets_practice() -> Practice:
             "priority",
             "assignment_group",
             "assigned_to",
-            "updated",
+            "opened",
         ],
         transitions_table={},
         record_argument="ticket",

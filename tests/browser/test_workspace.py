@@ -53,6 +53,7 @@ def test_agent_takes_holds_comments_and_resolves_from_team_queue(live_server, pa
     page.wait_for_url(re.compile(r"assignment_group=Service"))
     assert page.locator("#ticket-table").get_by_text(target.number).is_visible()
     assert page.locator("#ticket-table tbody tr").count() == 4
+    shot(page, "workspace-queue")
 
     # Filter: priority Critical and text, through htmx (no page load), with j/k to move in the list.
     page.click("details[data-filter=priority] > summary")
@@ -64,6 +65,7 @@ def test_agent_takes_holds_comments_and_resolves_from_team_queue(live_server, pa
     expect = pytest.importorskip("playwright.sync_api").expect
     expect(page.locator(".htmx-request")).to_have_count(0)
     expect(page.locator("#ticket-table tbody tr")).to_have_count(1)
+    page.click("details[data-filter=priority] > summary")  # close the dropdown
     page.keyboard.press("j")
     assert page.locator("#ticket-table tbody tr.is-current").get_by_text(target.number).is_visible()
     shot(page, "workspace-list")

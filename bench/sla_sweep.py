@@ -343,7 +343,10 @@ def load(clocks: int, due: int, seed: int = 8) -> float:
     tickets = clocks // 2
     with connection.cursor() as cursor:
         print("  wiping earlier bench data")
-        cursor.execute("DROP TABLE IF EXISTS bench_dataset, bench_due_snapshot")
+        cursor.execute(
+            "DROP TABLE IF EXISTS bench_dataset, bench_due_snapshot, bench_tpl_ticket, bench_tpl_clock,"
+            " bench_tpl_milestone, bench_map, bench_people, bench_callers"
+        )  # also what a load that failed left
         cursor.execute(
             "TRUNCATE slas_slamilestone, slas_slaclock, incidents_incident, itsm_journalentry, itsm_outboxmessage,"
             " itsm_attachment, django_fsm_log_statelog, itsm_ticket CASCADE"
@@ -493,32 +496,50 @@ def map_tickets(cursor) -> tuple[int, int, int]:
 def _bulk_insert(cursor, tickets: int) -> None:
     """Tickets g = 1..tickets take template slot (g - first) % templates of their kind; ids are base + g."""
     ticket_base, people, callers = map_tickets(cursor)
+    from bench.common import insert_select
+    from incidents.models import Incident
+    from itsm.models import Ticket
+
+    params = {"base": ticket_base, "people": people, "callers": callers}
     began = time.perf_counter()
-    cursor.execute(
-        "INSERT INTO itsm_ticket (id, number, kind, short_description, description, caller_id, opened_by_id,"
-        " assignment_group_id, assigned_to_id, impact, urgency, priority, state_category, active, opened_at,"
-        " resolved_at, closed_at, updated_at)"
-        " SELECT %(base)s + m.g, 'BEN' || lpad(m.g::text, 8, '0'), 'incident', 'Bench incident ' || m.g, '',"
-        "  c.id, c.id, p.team_id, CASE WHEN t.assigned THEN p.user_id END, t.impact, t.urgency, t.priority,"
-        "  t.category, t.active, t.opened_at, t.resolved_at, t.closed_at,"
-        "  GREATEST(t.opened_at, t.resolved_at, t.closed_at)"
+    insert_select(
+        cursor,
+        Ticket,
+        {
+            "id": "%(base)s + m.g",
+            "number": "'BEN' || lpad(m.g::text, 8, '0')",
+            "kind": "'incident'",
+            "short_description": "'Bench incident ' || m.g",
+            "caller_id": "c.id",
+            "opened_by_id": "c.id",
+            "assignment_group_id": "p.team_id",
+            "assigned_to_id": "CASE WHEN t.assigned THEN p.user_id END",
+            **{column: f"t.{column}" for column in ("impact", "urgency", "priority", "active", "opened_at")},
+            **{column: f"t.{column}" for column in ("resolved_at", "closed_at")},
+            "state_category": "t.category",
+            "updated_at": "GREATEST(t.opened_at, t.resolved_at, t.closed_at)",
+        },
         " FROM bench_map m JOIN bench_tpl_ticket t USING (kind, slot)"
-        " JOIN bench_people p ON p.idx = m.g %% %(people)s"
-        " JOIN bench_callers c ON c.idx = m.g %% %(callers)s"
+        " JOIN bench_people p ON p.idx = m.g %% %(people)s JOIN bench_callers c ON c.idx = m.g %% %(callers)s"
         " ORDER BY m.g",
-        {"base": ticket_base, "people": people, "callers": callers},
+        params,
     )
     print(f"    tickets {time.perf_counter() - began:.1f} s")
     began = time.perf_counter()
-    cursor.execute(
-        "INSERT INTO incidents_incident (ticket_ptr_id, state, close_notes, major_incident, reopen_count,"
-        " close_code_id, hold_reason_id)"
-        " SELECT %(base)s + m.g, t.state, CASE WHEN t.resolved_at IS NOT NULL THEN 'Fixed.' ELSE '' END, false, 0,"
-        "  CASE WHEN t.resolved_at IS NOT NULL THEN (SELECT id FROM incidents_closecode ORDER BY id LIMIT 1) END,"
-        "  CASE WHEN t.state = 'on_hold' THEN"
-        "   (SELECT id FROM incidents_holdreason WHERE category = 'pending_customer' ORDER BY id LIMIT 1) END"
+    insert_select(
+        cursor,
+        Incident,
+        {
+            "ticket_ptr_id": "%(base)s + m.g",
+            "state": "t.state",
+            "close_notes": "CASE WHEN t.resolved_at IS NOT NULL THEN 'Fixed.' ELSE '' END",
+            "close_code_id": "CASE WHEN t.resolved_at IS NOT NULL THEN"
+            " (SELECT id FROM incidents_closecode ORDER BY id LIMIT 1) END",
+            "hold_reason_id": "CASE WHEN t.state = 'on_hold' THEN"
+            " (SELECT id FROM incidents_holdreason WHERE category = 'pending_customer' ORDER BY id LIMIT 1) END",
+        },
         " FROM bench_map m JOIN bench_tpl_ticket t USING (kind, slot) ORDER BY m.g",
-        {"base": ticket_base},
+        params,
     )
     print(f"    incidents {time.perf_counter() - began:.1f} s")
     insert_clocks(cursor, ticket_base)

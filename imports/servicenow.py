@@ -493,11 +493,13 @@ class Importer:
             # Ticket.updated_at is auto_now: the last event's time is what an imported ticket should show.
             table = Ticket._meta.db_table
             values = ", ".join(["(%s, %s::timestamptz)"] * len(self.updated))
+            # The table name comes from model metadata and the placeholders are fixed text; every value is bound.
+            sql = (
+                f"UPDATE {table} SET updated_at = v.at"  # nosec B608
+                f" FROM (VALUES {values}) AS v(id, at) WHERE {table}.id = v.id"
+            )
             with connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {table} SET updated_at = v.at FROM (VALUES {values}) AS v(id, at) WHERE {table}.id = v.id",
-                    [x for pair in self.updated.items() for x in pair],
-                )
+                cursor.execute(sql, [x for pair in self.updated.items() for x in pair])
         if self.replay_slas:
             from slas.replay import sla_recompute_ticket
 

@@ -67,4 +67,4 @@ class ChangeTaskFilterSet(django_filters.FilterSet):
         fields = ["state", "change", "assignment_group", "assigned_to", "active", "q"]
 
     def filter_q(self, queryset, name, value):
-        return search_text(queryset, "TASK", value)
+        return search_text(queryset, "CTASK", value)

@@ -304,7 +304,7 @@ class ChangeRiskAnswer(models.Model):
 class ChangeTask(ConcurrentTransitionMixin, Ticket):
     """A piece of the implementation of a change, assigned to a team; the change reaches Review once all are done."""
 
-    KIND = TicketKind.TASK
+    KIND = TicketKind.CHANGE_TASK
     STATE_CATEGORIES = CHANGE_TASK_STATE_CATEGORIES
 
     ticket_ptr = models.OneToOneField(Ticket, parent_link=True, on_delete=models.CASCADE, related_name="as_change_task")

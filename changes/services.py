@@ -730,7 +730,7 @@ def change_task_create(
     if change.state not in PLANNED_CHANGE_STATES:
         raise ValidationError({"change": f"A change in {change.get_state_display()} takes no new tasks."})
     task = ChangeTask(
-        kind=TicketKind.TASK,
+        kind=TicketKind.CHANGE_TASK,
         change=change,
         short_description=(short_description or "").strip(),
         description=description,

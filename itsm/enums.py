@@ -27,7 +27,9 @@ class TicketKind(models.TextChoices):
     CHANGE = "change", _("Change")
     REQUEST = "request", _("Request")
     REQUESTED_ITEM = "requested_item", _("Requested item")
-    TASK = "task", _("Task")
+    TASK = "task", _("Fulfilment task")
+    PROBLEM_TASK = "problem_task", _("Problem task")
+    CHANGE_TASK = "change_task", _("Change task")
 
 
 NUMBER_PREFIXES = {
@@ -37,6 +39,8 @@ NUMBER_PREFIXES = {
     TicketKind.REQUEST: "REQ",
     TicketKind.REQUESTED_ITEM: "RITM",
     TicketKind.TASK: "TASK",
+    TicketKind.PROBLEM_TASK: "PTASK",
+    TicketKind.CHANGE_TASK: "CTASK",
 }
 
 

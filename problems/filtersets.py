@@ -62,7 +62,7 @@ class ProblemTaskFilterSet(django_filters.FilterSet):
         fields = ["state", "problem", "assignment_group", "assigned_to", "active", "q"]
 
     def filter_q(self, queryset, name, value):
-        return search_text(queryset, "TASK", value)
+        return search_text(queryset, "PTASK", value)
 
 
 class KnowledgeArticleFilterSet(django_filters.FilterSet):

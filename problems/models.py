@@ -134,7 +134,7 @@ class Problem(ConcurrentTransitionMixin, Ticket):
 class ProblemTask(ConcurrentTransitionMixin, Ticket):
     """A piece of investigation or fix work on a problem, assigned to a team."""
 
-    KIND = TicketKind.TASK
+    KIND = TicketKind.PROBLEM_TASK
     STATE_CATEGORIES = PROBLEM_TASK_STATE_CATEGORIES
 
     ticket_ptr = models.OneToOneField(

@@ -490,7 +490,7 @@ def problem_task_create(
     if not problem.active or problem.resolved_at is not None:
         raise ValidationError({"problem": f"A {problem.get_state_display()} problem takes no new tasks."})
     task = ProblemTask(
-        kind=TicketKind.TASK,
+        kind=TicketKind.PROBLEM_TASK,
         problem=problem,
         short_description=(short_description or "").strip(),
         description=description,

@@ -74,7 +74,7 @@ register(
 register(
     Practice(
         slug="problem-tasks",
-        kind=TicketKind.TASK,
+        kind=TicketKind.PROBLEM_TASK,
         model=ProblemTask,
         label=_("Problem task"),
         label_plural=_("Problem tasks"),

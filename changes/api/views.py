@@ -218,7 +218,7 @@ CHANGE_TASK_TRANSITIONS: Transitions = {
 
 
 class ChangeTaskViewSet(TicketViewSet):
-    """Change tasks, looked up by number (TASK0001001); agents only."""
+    """Change tasks, looked up by number (CTASK0001001); agents only."""
 
     serializer_class = ChangeTaskSerializer
     filterset_class = ChangeTaskFilterSet

@@ -182,7 +182,7 @@ class ProblemViewSet(TicketViewSet):
 
 
 class ProblemTaskViewSet(TicketViewSet):
-    """Problem tasks, looked up by number (TASK0001001); agents only."""
+    """Problem tasks, looked up by number (PTASK0001001); agents only."""
 
     serializer_class = ProblemTaskSerializer
     filterset_class = ProblemTaskFilterSet

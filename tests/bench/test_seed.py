@@ -55,7 +55,8 @@ def test_seed_bench_loads_every_practice_in_proportion(loaded):
     assert counts["incident"] == INCIDENTS
     assert counts["problem"] == INCIDENTS // 50
     assert counts["change"] == INCIDENTS // 20
-    assert counts["task"] == INCIDENTS // 50 + INCIDENTS // 20  # problem tasks and change tasks
+    assert counts["problem_task"] == INCIDENTS // 50
+    assert counts["change_task"] == INCIDENTS // 20
     assert rows("SELECT COUNT(*) FROM slas_slaclock")[0][0] == 2 * INCIDENTS
     journal = rows("SELECT COUNT(*) FROM itsm_journalentry")[0][0]
     assert 4.5 <= journal / sum(counts.values()) <= 5.5

@@ -78,7 +78,7 @@ def test_admin_change_task_add_goes_through_the_service(admin_client, admin_user
     response = admin_client.post(_url(ChangeTask, "add"), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     task = ChangeTask.objects.get(short_description="Check the backups")
-    assert task.number.startswith("TASK") and task.change == one_of_each
+    assert task.number.startswith("CTASK") and task.change == one_of_each
     assert task.journal.filter(transition="create", actor=admin_user).exists()
     assert one_of_each.journal.filter(body=f"Added task {task.number}.").exists()
 

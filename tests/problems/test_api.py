@@ -313,7 +313,7 @@ def test_problem_task_create_and_filter_by_problem(agent, team):
         format="json",
     )
     assert response.status_code == 201, response.json()
-    assert response.json()["number"].startswith("TASK") and response.json()["state_code"] == 151
+    assert response.json()["number"].startswith("PTASK") and response.json()["state_code"] == 151
     assert [r["problem"] for r in client.get(TASKS, {"problem": problem.number}).json()["results"]] == [problem.number]
     response = client.post(TASKS, {"short_description": "x"}, format="json")
     assert response.status_code == 400 and "problem" in response.json()

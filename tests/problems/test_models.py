@@ -124,5 +124,5 @@ def test_problem_task_state_codes_follow_servicenow():
 @pytest.mark.django_db
 def test_problem_task_is_a_task_ticket():
     task = ProblemTask.objects.get(pk=problem_task_in_state("new").pk)
-    assert task.kind == "task" and task.number.startswith("TASK") and len(task.number) == 11
+    assert task.kind == "problem_task" and task.number.startswith("PTASK") and len(task.number) == 12
     assert task.problem.number.startswith("PRB")

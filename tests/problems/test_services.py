@@ -420,7 +420,7 @@ def test_problem_task_create_journals_on_task_and_problem(agent, team):
     task = services.problem_task_create(
         problem=problem, by=agent, short_description="Collect logs", assignment_group=team, assigned_to=agent
     )
-    assert task.number.startswith("TASK") and task.problem == problem and task.priority == 1
+    assert task.number.startswith("PTASK") and task.problem == problem and task.priority == 1
     assert _transitions(task) == ["create"]
     assert problem.journal.filter(kind=JournalKind.WORK_NOTE, body=f"Added task {task.number}.").exists()
 

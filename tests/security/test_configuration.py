@@ -183,7 +183,7 @@ def test_pages_work_under_the_content_security_policy(live_server, monkeypatch):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_context().new_page()
-            page.set_default_timeout(15_000)
+            page.set_default_timeout(30_000)  # the shared CI machine can be slow
             page.add_init_script(
                 "document.addEventListener('securitypolicyviolation', e => "
                 "console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));"

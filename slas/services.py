@@ -141,9 +141,14 @@ def clocks_reschedule(*, schedule: Schedule) -> int:
         .filter(schedule=schedule, stage=ClockStage.IN_PROGRESS)
     )
     calendar = calendar_for(Schedule.objects.get(pk=schedule.pk))
+    # One spec per definition: each clock has its own definition instance, and a spec costs three queries.
+    specs: dict[int, DefinitionSpec] = {}
     for clock in clocks:
+        spec = specs.get(clock.definition_id)
+        if spec is None:
+            spec = specs[clock.definition_id] = spec_of(clock.definition)
         state = state_of(clock)
-        reschedule(spec_of(clock.definition), calendar, state)
+        reschedule(spec, calendar, state)
         _write_state(clock, state)
     _save_states(clocks)
     return len(clocks)

@@ -178,3 +178,27 @@ def test_replacement_waits_for_the_replaced_versions_running_clock(admin_user, a
     with time_machine.travel(datetime(2026, 11, 24, 9, 50, tzinfo=UTC), tick=False):
         incident_reopen(incident=incident, by=agent, comment="still broken")
     assert list(running.values_list("definition__name", flat=True)) == ["v3"]
+
+
+def test_reschedule_queries_do_not_grow_with_clocks(admin_user, agent):
+    """A schedule change reschedules every running clock on it in a constant number of queries (the definition's
+    spec is built once, not once per clock)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from slas.services import clocks_reschedule
+
+    schedule = schedule_save(
+        by=admin_user, name="Office", timezone="UTC", spans=[SpanInput(d, 9 * 3600, 17 * 3600) for d in range(5)]
+    )
+    _definition(schedule=schedule, duration_seconds=4 * 3600)
+    counts = []
+    for _ in range(2):
+        with time_machine.travel(datetime(2026, 11, 24, 9, tzinfo=UTC), tick=False):
+            for _ in range(3):
+                incident_factory(by=agent)
+        with CaptureQueriesContext(connection) as queries:
+            rescheduled = clocks_reschedule(schedule=schedule)
+        counts.append((rescheduled, len(queries)))
+    assert [n for n, _q in counts] == [3, 6]
+    assert counts[0][1] == counts[1][1]

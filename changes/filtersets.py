@@ -14,12 +14,12 @@ from itsm.models import Team
 class ChangeFilterSet(django_filters.FilterSet):
     """Filters for change lists: state, type, risk, approval, team, assignee, service, CI, planned window, text."""
 
-    state = django_filters.MultipleChoiceFilter(choices=ChangeState.choices)
-    change_type = django_filters.MultipleChoiceFilter(choices=ChangeType.choices)
-    risk = django_filters.MultipleChoiceFilter(choices=ChangeRisk.choices)
-    approval = django_filters.MultipleChoiceFilter(choices=ChangeApproval.choices)
-    close_code = django_filters.MultipleChoiceFilter(choices=ChangeCloseCode.choices)
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    state = django_filters.MultipleChoiceFilter(distinct=False, choices=ChangeState.choices)
+    change_type = django_filters.MultipleChoiceFilter(distinct=False, choices=ChangeType.choices)
+    risk = django_filters.MultipleChoiceFilter(distinct=False, choices=ChangeRisk.choices)
+    approval = django_filters.MultipleChoiceFilter(distinct=False, choices=ChangeApproval.choices)
+    close_code = django_filters.MultipleChoiceFilter(distinct=False, choices=ChangeCloseCode.choices)
+    priority = django_filters.MultipleChoiceFilter(distinct=False, choices=Priority.choices)
     assignment_group = NameOrIdFilter(queryset=Team.objects.all())
     assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
     service = NameOrIdFilter(queryset=Service.objects.all())
@@ -55,7 +55,7 @@ class ChangeFilterSet(django_filters.FilterSet):
 class ChangeTaskFilterSet(django_filters.FilterSet):
     """Filters for change-task lists: state, change (number), team, assignee, text."""
 
-    state = django_filters.MultipleChoiceFilter(choices=ChangeTaskState.choices)
+    state = django_filters.MultipleChoiceFilter(distinct=False, choices=ChangeTaskState.choices)
     change = django_filters.CharFilter(field_name="change__number", lookup_expr="iexact")
     assignment_group = NameOrIdFilter(queryset=Team.objects.all())
     assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")

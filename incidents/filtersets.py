@@ -14,15 +14,19 @@ from itsm.models import Category, Team
 class IncidentFilterSet(django_filters.FilterSet):
     """Filters for incident lists: state, priority, team, assignee, caller, service, CI and an opened-at range."""
 
-    state = django_filters.MultipleChoiceFilter(choices=IncidentState.choices)
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    state = django_filters.MultipleChoiceFilter(distinct=False, choices=IncidentState.choices)
+    priority = django_filters.MultipleChoiceFilter(distinct=False, choices=Priority.choices)
     assignment_group = NameOrIdFilter(queryset=Team.objects.all())
     assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
     caller = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
     service = NameOrIdFilter(queryset=Service.objects.all())
     configuration_item = NameOrIdFilter(queryset=ConfigurationItem.objects.all())
-    category = django_filters.ModelMultipleChoiceFilter(queryset=Category.objects.filter(practice="incident"))
-    subcategory = django_filters.ModelMultipleChoiceFilter(queryset=Category.objects.filter(practice="incident"))
+    category = django_filters.ModelMultipleChoiceFilter(
+        distinct=False, queryset=Category.objects.filter(practice="incident")
+    )
+    subcategory = django_filters.ModelMultipleChoiceFilter(
+        distinct=False, queryset=Category.objects.filter(practice="incident")
+    )
     opened_at = django_filters.IsoDateTimeFromToRangeFilter()
     unassigned = django_filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull", label="Unassigned")
     active = django_filters.BooleanFilter()

@@ -1,4 +1,9 @@
-"""Filter pieces shared by every practice's FilterSet (the workspace lists and the API use the same FilterSets)."""
+"""Filter pieces shared by every practice's FilterSet (the workspace lists and the API use the same FilterSets).
+
+Multiple-choice filters on a ticket's own columns (state, priority, category ...) are declared with
+`distinct=False`: no join multiplies rows there, and django-filter's default DISTINCT would make PostgreSQL sort
+every selected column of a million-row list instead of walking an index.
+"""
 
 from __future__ import annotations
 

@@ -15,13 +15,13 @@ from problems.models import KnowledgeArticle, Problem, ProblemTask
 class ProblemFilterSet(django_filters.FilterSet):
     """Filters for problem lists: state, priority, team, assignee, known error, service, CI, resolution, text."""
 
-    state = django_filters.MultipleChoiceFilter(choices=ProblemState.choices)
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    state = django_filters.MultipleChoiceFilter(distinct=False, choices=ProblemState.choices)
+    priority = django_filters.MultipleChoiceFilter(distinct=False, choices=Priority.choices)
     assignment_group = NameOrIdFilter(queryset=Team.objects.all())
     assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
     service = NameOrIdFilter(queryset=Service.objects.all())
     configuration_item = NameOrIdFilter(queryset=ConfigurationItem.objects.all())
-    resolution_code = django_filters.MultipleChoiceFilter(choices=ProblemResolutionCode.choices)
+    resolution_code = django_filters.MultipleChoiceFilter(distinct=False, choices=ProblemResolutionCode.choices)
     known_error = django_filters.BooleanFilter()
     active = django_filters.BooleanFilter()
     opened_at = django_filters.IsoDateTimeFromToRangeFilter()
@@ -50,7 +50,7 @@ class ProblemFilterSet(django_filters.FilterSet):
 class ProblemTaskFilterSet(django_filters.FilterSet):
     """Filters for problem task lists: state, problem, team, assignee, text."""
 
-    state = django_filters.MultipleChoiceFilter(choices=ProblemTaskState.choices)
+    state = django_filters.MultipleChoiceFilter(distinct=False, choices=ProblemTaskState.choices)
     problem = NameOrIdFilter(queryset=Problem.objects.all(), name_field="number")
     assignment_group = NameOrIdFilter(queryset=Team.objects.all())
     assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")

@@ -14,8 +14,8 @@ from requests_app.models import FulfilmentTask, RequestedItem
 class RequestedItemFilterSet(django_filters.FilterSet):
     """Filters for requested item lists: state, catalog item, team, assignee, service, text."""
 
-    state = django_filters.MultipleChoiceFilter(choices=RequestedItemState.choices)
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    state = django_filters.MultipleChoiceFilter(distinct=False, choices=RequestedItemState.choices)
+    priority = django_filters.MultipleChoiceFilter(distinct=False, choices=Priority.choices)
     catalog_item = NameOrIdFilter(queryset=CatalogItem.objects.all())
     assignment_group = NameOrIdFilter(queryset=Team.objects.all())
     assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
@@ -35,7 +35,7 @@ class RequestedItemFilterSet(django_filters.FilterSet):
 class FulfilmentTaskFilterSet(django_filters.FilterSet):
     """Filters for fulfilment task lists: state, requested item, team, assignee, text."""
 
-    state = django_filters.MultipleChoiceFilter(choices=FulfilmentTaskState.choices)
+    state = django_filters.MultipleChoiceFilter(distinct=False, choices=FulfilmentTaskState.choices)
     requested_item = NameOrIdFilter(queryset=RequestedItem.objects.all(), name_field="number")
     assignment_group = NameOrIdFilter(queryset=Team.objects.all())
     assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")

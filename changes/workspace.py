@@ -3,10 +3,10 @@
 from django.utils.translation import gettext_lazy as _
 
 from changes import services
-from changes.api.views import CHANGE_TRANSITIONS
-from changes.filtersets import ChangeFilterSet
-from changes.models import Change
-from changes.selectors import change_list_visible_to
+from changes.api.views import CHANGE_TASK_TRANSITIONS, CHANGE_TRANSITIONS
+from changes.filtersets import ChangeFilterSet, ChangeTaskFilterSet
+from changes.models import Change, ChangeTask
+from changes.selectors import change_list_visible_to, change_task_list_visible_to
 from itsm.enums import TicketKind
 from itsm.workspace import Column, LinkGroup, Practice, Transition, register, shared_columns
 
@@ -87,5 +87,37 @@ register(
         ],
         links=_links,
         order=40,
+    )
+)
+
+register(
+    Practice(
+        slug="change-tasks",
+        kind=TicketKind.CHANGE_TASK,
+        model=ChangeTask,
+        label=_("Change task"),
+        label_plural=_("Change tasks"),
+        visible=change_task_list_visible_to,
+        filterset=ChangeTaskFilterSet,
+        filters=["state", "assignment_group", "assigned_to"],
+        columns=[
+            *shared_columns(),
+            Column("change", _("Change"), attr="change.number", select_related=("change",)),
+        ],
+        default_columns=["number", "short_description", "state", "change", "assignment_group", "assigned_to", "opened"],
+        transitions_table=CHANGE_TASK_TRANSITIONS,
+        record_argument="task",
+        transitions=[
+            Transition("assess", _("Assess"), style="primary", bulk=True),
+            Transition("start", _("Start work"), style="primary", bulk=True),
+            Transition("close", _("Close task"), style="success"),
+            Transition("cancel", _("Cancel task"), style="danger"),
+        ],
+        update=services.change_task_update,
+        comment=services.change_task_comment,
+        edit_fields=["short_description", "description", "assignment_group", "assigned_to"],
+        facts=[(_("Close notes"), "close_notes")],
+        links=lambda task: [LinkGroup(_("Change"), [task.change])],
+        order=42,
     )
 )

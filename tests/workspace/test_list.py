@@ -38,7 +38,7 @@ def list_url(slug):
 
 def test_every_declared_practice_is_registered():
     slugs = {p.slug for p in practices()}
-    assert {"incidents", "problems", "problem-tasks", "changes"} <= slugs
+    assert {"incidents", "problems", "problem-tasks", "changes", "change-tasks"} <= slugs
     for practice in practices():
         for transition in practice.transitions:
             assert transition.name in practice.transitions_table, (practice.slug, transition.name)
@@ -50,7 +50,11 @@ def test_practice_lists_and_pages_render(agent_client, agent):
     problem = problem_factory(by=agent, short_description="Printers keep jamming")
     task = problem_task_in_state("new", by=agent, problem=problem)
     change = change_factory(by=agent, short_description="Replace core switch")
-    for slug, record in (("problems", problem), ("problem-tasks", task), ("changes", change)):
+    from changes.services import change_task_create
+
+    change_task = change_task_create(change=change, by=agent, short_description="Swap the line cards")
+    pairs = (("problems", problem), ("problem-tasks", task), ("changes", change), ("change-tasks", change_task))
+    for slug, record in pairs:
         body = agent_client.get(list_url(slug)).content.decode()
         assert record.number in body, slug
         detail = agent_client.get(reverse("workspace:detail", args=[slug, record.number]))

@@ -78,7 +78,6 @@ def ticket_category_errors(ticket: Ticket) -> dict[str, str]:
     return errors
 
 
-
 def transition_ensure_allowed(*, user: User, transition: Callable[..., Any]) -> None:
     """Raise TransitionNotAllowed (409) when the state forbids it, PermissionDenied (403) when the user may not."""
     if not can_proceed(transition):

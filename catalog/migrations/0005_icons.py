@@ -4,20 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0004_workspace'),
+        ("catalog", "0004_workspace"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='catalogcategory',
-            name='icon',
-            field=models.CharField(blank=True, help_text='One of: laptop, monitor, phone, key, software, cloud, printer, user-plus, users, lock, mail, wifi, headset, box, book, shield, building, chart, tool, database, search (or an emoji).', max_length=20, verbose_name='icon'),
+            model_name="catalogcategory",
+            name="icon",
+            field=models.CharField(
+                blank=True,
+                help_text="One of: laptop, monitor, phone, key, software, cloud, printer, user-plus, users, lock, mail, wifi, headset, box, book, shield, building, chart, tool, database, search (or an emoji).",
+                max_length=20,
+                verbose_name="icon",
+            ),
         ),
         migrations.AlterField(
-            model_name='catalogitem',
-            name='icon',
-            field=models.CharField(blank=True, help_text='One of: laptop, monitor, phone, key, software, cloud, printer, user-plus, users, lock, mail, wifi, headset, box, book, shield, building, chart, tool, database, search (or an emoji).', max_length=20, verbose_name='icon'),
+            model_name="catalogitem",
+            name="icon",
+            field=models.CharField(
+                blank=True,
+                help_text="One of: laptop, monitor, phone, key, software, cloud, printer, user-plus, users, lock, mail, wifi, headset, box, book, shield, building, chart, tool, database, search (or an emoji).",
+                max_length=20,
+                verbose_name="icon",
+            ),
         ),
     ]

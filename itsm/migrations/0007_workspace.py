@@ -7,66 +7,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0004_workspace'),
-        ('itsm', '0006_approvals'),
+        ("catalog", "0004_workspace"),
+        ("itsm", "0006_approvals"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SavedFilter',
+            name="SavedFilter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('practice', models.CharField(max_length=40, verbose_name='list')),
-                ('name', models.CharField(max_length=80, verbose_name='name')),
-                ('query', models.CharField(blank=True, max_length=2000, verbose_name='query string')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("practice", models.CharField(max_length=40, verbose_name="list")),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                ("query", models.CharField(blank=True, max_length=2000, verbose_name="query string")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at")),
             ],
             options={
-                'verbose_name': 'saved filter',
-                'verbose_name_plural': 'saved filters',
-                'ordering': ['practice', 'name'],
+                "verbose_name": "saved filter",
+                "verbose_name_plural": "saved filters",
+                "ordering": ["practice", "name"],
             },
         ),
         migrations.AddField(
-            model_name='journalentry',
-            name='ticket_version',
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name='ticket version'),
+            model_name="journalentry",
+            name="ticket_version",
+            field=models.PositiveIntegerField(blank=True, null=True, verbose_name="ticket version"),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='version',
-            field=models.PositiveIntegerField(default=1, editable=False, verbose_name='version'),
+            model_name="ticket",
+            name="version",
+            field=models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['kind', 'active', '-opened_at', '-id'], name='ticket_kind_active_opened'),
+            model_name="ticket",
+            index=models.Index(fields=["kind", "active", "-opened_at", "-id"], name="ticket_kind_active_opened"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['assignment_group', 'active', '-opened_at', '-id'], name='ticket_group_active_opened'),
+            model_name="ticket",
+            index=models.Index(
+                fields=["assignment_group", "active", "-opened_at", "-id"], name="ticket_group_active_opened"
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['assigned_to', 'active', '-opened_at', '-id'], name='ticket_assignee_opened'),
+            model_name="ticket",
+            index=models.Index(fields=["assigned_to", "active", "-opened_at", "-id"], name="ticket_assignee_opened"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['kind', '-updated_at', '-id'], name='ticket_kind_updated'),
+            model_name="ticket",
+            index=models.Index(fields=["kind", "-updated_at", "-id"], name="ticket_kind_updated"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['kind', 'priority', '-opened_at', '-id'], name='ticket_kind_priority'),
+            model_name="ticket",
+            index=models.Index(fields=["kind", "priority", "-opened_at", "-id"], name="ticket_kind_priority"),
         ),
         migrations.AddField(
-            model_name='savedfilter',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='saved_filters', to=settings.AUTH_USER_MODEL),
+            model_name="savedfilter",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="saved_filters", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddConstraint(
-            model_name='savedfilter',
-            constraint=models.UniqueConstraint(fields=('user', 'practice', 'name'), name='saved_filter_unique_name'),
+            model_name="savedfilter",
+            constraint=models.UniqueConstraint(fields=("user", "practice", "name"), name="saved_filter_unique_name"),
         ),
     ]

@@ -5,44 +5,88 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('itsm', '0008_outbox_html_backoff'),
+        ("itsm", "0008_outbox_html_backoff"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('practice', models.CharField(choices=[('incident', 'Incident'), ('problem', 'Problem'), ('change', 'Change'), ('request', 'Request'), ('requested_item', 'Requested item'), ('task', 'Task')], max_length=20, verbose_name='practice')),
-                ('name', models.CharField(max_length=80, verbose_name='name')),
-                ('order', models.PositiveSmallIntegerField(default=100, verbose_name='order')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('parent', models.ForeignKey(blank=True, help_text='Set for a subcategory.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='itsm.category', verbose_name='parent category')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "practice",
+                    models.CharField(
+                        choices=[
+                            ("incident", "Incident"),
+                            ("problem", "Problem"),
+                            ("change", "Change"),
+                            ("request", "Request"),
+                            ("requested_item", "Requested item"),
+                            ("task", "Task"),
+                        ],
+                        max_length=20,
+                        verbose_name="practice",
+                    ),
+                ),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                ("order", models.PositiveSmallIntegerField(default=100, verbose_name="order")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Set for a subcategory.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="itsm.category",
+                        verbose_name="parent category",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'category',
-                'verbose_name_plural': 'categories',
-                'ordering': ['practice', 'order', 'name'],
+                "verbose_name": "category",
+                "verbose_name_plural": "categories",
+                "ordering": ["practice", "order", "name"],
             },
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='category',
-            field=models.ForeignKey(blank=True, limit_choices_to={'parent__isnull': True}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='itsm.category', verbose_name='category'),
+            model_name="ticket",
+            name="category",
+            field=models.ForeignKey(
+                blank=True,
+                limit_choices_to={"parent__isnull": True},
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="itsm.category",
+                verbose_name="category",
+            ),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='subcategory',
-            field=models.ForeignKey(blank=True, limit_choices_to={'parent__isnull': False}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='itsm.category', verbose_name='subcategory'),
+            model_name="ticket",
+            name="subcategory",
+            field=models.ForeignKey(
+                blank=True,
+                limit_choices_to={"parent__isnull": False},
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="itsm.category",
+                verbose_name="subcategory",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.UniqueConstraint(condition=models.Q(('parent__isnull', True)), fields=('practice', 'name'), name='category_unique_top_name'),
+            model_name="category",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("parent__isnull", True)),
+                fields=("practice", "name"),
+                name="category_unique_top_name",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.UniqueConstraint(fields=('parent', 'name'), name='category_unique_sub_name'),
+            model_name="category",
+            constraint=models.UniqueConstraint(fields=("parent", "name"), name="category_unique_sub_name"),
         ),
     ]

@@ -5,16 +5,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0004_workspace'),
-        ('itsm', '0009_categories'),
+        ("catalog", "0004_workspace"),
+        ("itsm", "0009_categories"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['configuration_item', 'active', '-opened_at', '-id'], name='ticket_ci_active_opened'),
+            model_name="ticket",
+            index=models.Index(
+                fields=["configuration_item", "active", "-opened_at", "-id"], name="ticket_ci_active_opened"
+            ),
         ),
     ]

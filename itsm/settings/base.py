@@ -263,7 +263,9 @@ ITSM_WEBHOOK_SWEEP_SECONDS = env.int("ITSM_WEBHOOK_SWEEP_SECONDS", default=30)
 ITSM_WEBHOOK_TIMEOUT_SECONDS = env.int("ITSM_WEBHOOK_TIMEOUT_SECONDS", default=10)
 # automation: how often the learned categoriser is retrained on the resolved tickets; where the Endava sample is.
 ITSM_CATEGORISER_RETRAIN_SECONDS = env.int("ITSM_CATEGORISER_RETRAIN_SECONDS", default=24 * 3600)
-ITSM_ENDAVA_TICKETS_DIR = env.str("ITSM_ENDAVA_TICKETS_DIR", default=str(BASE_DIR.parent / "shared/data/endava_tickets"))
+ITSM_ENDAVA_TICKETS_DIR = env.str(
+    "ITSM_ENDAVA_TICKETS_DIR", default=str(BASE_DIR.parent / "shared/data/endava_tickets")
+)
 CELERY_BEAT_SCHEDULE = {
     "incidents-auto-close": {
         "task": "incidents.auto_close",

@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('knowledge', '0001_initial'),
+        ("knowledge", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='knowledgecategory',
-            name='icon',
-            field=models.CharField(blank=True, help_text='One of: laptop, monitor, phone, key, software, cloud, printer, user-plus, users, lock, mail, wifi, headset, box, book, shield, building, chart, tool, database, search (or an emoji).', max_length=20, verbose_name='icon'),
+            model_name="knowledgecategory",
+            name="icon",
+            field=models.CharField(
+                blank=True,
+                help_text="One of: laptop, monitor, phone, key, software, cloud, printer, user-plus, users, lock, mail, wifi, headset, box, book, shield, building, chart, tool, database, search (or an emoji).",
+                max_length=20,
+                verbose_name="icon",
+            ),
         ),
     ]

@@ -163,8 +163,12 @@ def ticket_version_bump(*, ticket: Ticket) -> int:
 def journal_transition(
     *, ticket: Ticket, actor: User | None, name: str, from_state: str, to_state: str, body: str = ""
 ) -> JournalEntry:
-    """Record a state transition in the journal, with the state category it led to (a new ticket version)."""
+    """Record a state transition in the journal, with the state category it led to (a new ticket version). The
+    creation entry carries the ticket's opening instant, so the journal (and the SLA clocks started from it) begins
+    exactly when the ticket does."""
+    at = {"created_at": ticket.opened_at} if name == "create" and ticket.opened_at else {}
     return journal_add(
+        **at,
         ticket=ticket,
         ticket_version=ticket_version_bump(ticket=ticket),
         actor=actor,

@@ -1036,7 +1036,9 @@ class DemoSeeder:
 
         change = Change.objects.get(pk=change_id)
         start, end = change.planned_start, change.planned_end
-        moments = {"implement": start, "review": end, "close": end + timedelta(days=1)}
+        # Closed the day after its window, or now when that day has not come yet (a change done last night).
+        closed = min(end + timedelta(days=1), self.now)
+        moments = {"implement": start, "review": end, "close": closed}
         entries = list(JournalEntry.objects.filter(ticket_id=change_id).order_by("id"))
         head = [e for e in entries if e.transition not in moments]
         opened = start - timedelta(days=7)
@@ -1054,8 +1056,8 @@ class DemoSeeder:
             actual_start=start,
             actual_end=end,
             resolved_at=end,
-            closed_at=end + timedelta(days=1),
-            updated_at=end + timedelta(days=1),
+            closed_at=closed,
+            updated_at=closed,
         )
 
 

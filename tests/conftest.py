@@ -73,3 +73,19 @@ def client_for(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+def pytest_collection_modifyitems(items):
+    """A transactional test must restore the reference data the migrations load (roles, the priority matrix ...):
+    without serialized_rollback its flush re-creates part of it through post_migrate, and every later test that
+    restores it fails on duplicates. Such a test is refused at collection."""
+    unsafe = [
+        item.nodeid
+        for item in items
+        for marker in item.iter_markers("django_db")
+        if marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback")
+    ]
+    if unsafe:
+        raise pytest.UsageError(
+            "django_db(transaction=True) needs serialized_rollback=True as well: " + ", ".join(sorted(set(unsafe)))
+        )

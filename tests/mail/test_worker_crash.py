@@ -20,7 +20,7 @@ from tests.conftest import require_service, tcp_reachable
 from tests.itsm.test_celery_runtime import _database_url, _start, _stop
 from tests.mail.test_imap import _free_port
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.postgres]
 
 
 class Sink:

@@ -81,7 +81,42 @@ RACES = [
         lambda by: change_task_in_state(by),
         (("close", {"close_notes": "Done."}), ("cancel", {"reason": "Not needed."})),
     ),
+    Race(
+        "requested item",
+        "requested-items",
+        lambda by: requested_item_in_fulfilment(by),
+        (("cancel", {"reason": "No longer needed."}),),
+    ),
+    Race(
+        "fulfilment task",
+        "fulfilment-tasks",
+        lambda by: fulfilment_task_at_work(by),
+        (
+            ("close_complete", {"close_notes": "Delivered."}),
+            ("close_incomplete", {"close_notes": "Out of stock."}),
+            ("skip", {"close_notes": "Not needed."}),
+        ),
+    ),
 ]
+
+
+def requested_item_in_fulfilment(by):
+    """A requested item being fulfilled (an end user's order, approved by their manager)."""
+    from tests.factories import UserFactory
+    from tests.factories.requests import ritm_in_state
+
+    return ritm_in_state("in_fulfilment", requester=UserFactory(), manager=UserFactory(), agent=by)
+
+
+def fulfilment_task_at_work(by):
+    """A fulfilment task in Work in Progress, of an order that needs no approval."""
+    from requests_app.services import fulfilment_task_start
+    from tests.factories import UserFactory
+    from tests.factories.requests import laptop_item, order, ritm_of
+
+    item = laptop_item(approval=False, parallel=True, name=f"Laptop {UserFactory().username}")
+    task = ritm_of(order(UserFactory(), item)).tasks.order_by("position").first()
+    return fulfilment_task_start(task=task, by=by)
 
 
 def change_task_in_state(by):

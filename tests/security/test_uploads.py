@@ -148,5 +148,6 @@ def test_oversized_upload_refused(ticket, end_user, settings):
 def test_unicode_name_is_sent_as_rfc_6266_filename_star(ticket, end_user):
     body = _upload(end_user, ticket, "rapport \u00e9t\u00e9.pdf", PDF).json()
     response = client_for(end_user).get(body["download_url"])
+    b"".join(response.streaming_content)  # read to the end, which closes the stored file
     assert "filename*=utf-8''rapport%20%C3%A9t%C3%A9.pdf" in response["Content-Disposition"]
     report("uploads", f"{len(CORPUS) + 2} hostile files tried: each refused or stored and served inertly")

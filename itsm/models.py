@@ -211,6 +211,16 @@ class Ticket(models.Model):
     # Bumped by the kernel on every field change and transition (itsm.services.ticket_version_bump): the workspace
     # and the API's If-Match / ETag refuse to overwrite a ticket someone else changed meanwhile.
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    # The watch list (ServiceNow's): people kept informed of the ticket's public progress; changed only through
+    # itsm.services.ticket_watcher_add / ticket_watcher_remove, which journal it.
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("watchers"),
+        through="TicketWatcher",
+        through_fields=("ticket", "user"),
+        blank=True,
+        related_name="watched_tickets",
+    )
 
     class Meta:
         verbose_name = _("ticket")
@@ -238,6 +248,27 @@ class Ticket(models.Model):
         """Derive the category and active flag from the practice state; called after every transition."""
         self.state_category = self.STATE_CATEGORIES[state]
         self.active = self.state_category not in INACTIVE_CATEGORIES
+
+
+class TicketWatcher(models.Model):
+    """One person on a ticket's watch list: who added them and when."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="watcher_links")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watcher_links")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(_("added at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("watcher")
+        verbose_name_plural = _("watchers")
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="ticket_watcher_unique")]
+        # "Tickets I watch": the unique constraint serves the ticket side.
+        indexes = [models.Index(fields=["user", "ticket"], name="ticket_watcher_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} watches {self.ticket_id}"
 
 
 class JournalEntry(models.Model):

@@ -28,6 +28,6 @@ def incident_create(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("%(number)s created.") % {"number": incident.number})
-            return redirect(reverse("incidents:incident_detail", args=[incident.number]))
+            return redirect(reverse("workspace:detail", args=["incidents", incident.number]))
     status = 400 if request.method == "POST" else 200
     return render(request, "incidents/incident_create.html", {"form": form}, status=status)

@@ -16,15 +16,15 @@ from tests.factories import AgentFactory, UserFactory, close_code, hold_reason, 
 
 pytestmark = pytest.mark.django_db
 
-LIST = reverse("incidents:incident_list")
+LIST = reverse("workspace:list", args=["incidents"])
 
 
 def detail_url(incident):
-    return reverse("incidents:incident_detail", args=[incident.number])
+    return reverse("workspace:detail", args=["incidents", incident.number])
 
 
 def transition_url(incident, name):
-    return reverse("incidents:incident_transition", args=[incident.number, name])
+    return reverse("workspace:transition", args=["incidents", incident.number, name])
 
 
 PORTAL_VIEWS = {
@@ -403,7 +403,7 @@ def test_transition_by_end_user_404(user_client, end_user, agent):
 
 def test_comment_and_work_note(agent_client, agent):
     incident = incident_factory(by=agent)
-    url = reverse("incidents:incident_comment", args=[incident.number])
+    url = reverse("workspace:comment", args=["incidents", incident.number])
     assert agent_client.post(url, {"kind": "comment", "body": "We are on it"}).status_code == 302
     assert agent_client.post(url, {"kind": "work_note", "body": "Checked the logs"}).status_code == 302
     kinds = dict(JournalEntry.objects.filter(ticket=incident).values_list("body", "kind"))
@@ -416,7 +416,7 @@ def test_comment_and_work_note(agent_client, agent):
 
 def test_comment_blank_is_a_form_error(agent_client, agent):
     incident = incident_factory(by=agent)
-    url = reverse("incidents:incident_comment", args=[incident.number])
+    url = reverse("workspace:comment", args=["incidents", incident.number])
     response = agent_client.post(url, {"kind": "comment", "body": "   "})
     assert response.status_code == 400
     assert not JournalEntry.objects.filter(ticket=incident, kind=JournalKind.COMMENT).exists()

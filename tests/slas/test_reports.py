@@ -355,4 +355,4 @@ def test_page_open_to_agents_managers_and_admins(client, role):
     user = AgentFactory(role=role)
     client.force_login(user)
     assert client.get(PAGE).status_code == 200
-    assert b'href="/workspace/reports/sla/"' in client.get(reverse("incidents:incident_list")).content
+    assert b'href="/workspace/reports/sla/"' in client.get(reverse("workspace:list", args=["incidents"])).content

@@ -7,12 +7,17 @@ through the outbox. The requester orders, comments, withdraws and confirms; agen
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from automation.services import apply_rules_on_create
 from catalog.models import CatalogItem
@@ -44,6 +49,8 @@ from requests_app.enums import (
 )
 from requests_app.models import FulfilmentTask, Request, RequestedItem, SatisfactionRating
 from slas.services import sla_evaluate
+
+logger = logging.getLogger(__name__)
 
 R = RequestedItemState
 TEXT_LIMIT = 20000
@@ -407,6 +414,43 @@ def requested_item_close(*, item: RequestedItem, by: User) -> RequestedItem:
     """Fulfilled -> Closed: the requester confirms delivery (or an agent closes it)."""
     _transition(item, "close", by)
     return item
+
+
+def requested_item_auto_close(*, now: datetime | None = None, batch_size: int = 200) -> int:
+    """Close items fulfilled longer ago than ITSM_REQUEST_AUTO_CLOSE_DAYS; safe to run twice or concurrently.
+
+    A comment from the requester restarts the window (someone who writes "it never arrived" gets an answer before the
+    item closes under them). The closing is journaled with no actor (the system); the request (REQ) already closed
+    when its last item was fulfilled.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.ITSM_REQUEST_AUTO_CLOSE_DAYS)
+    requester_wrote_lately = JournalEntry.objects.filter(
+        ticket_id=OuterRef("pk"), kind=JournalKind.COMMENT, actor_id=OuterRef("caller_id"), created_at__gt=cutoff
+    )
+    closed = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                RequestedItem.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(state=R.FULFILLED, resolved_at__lte=cutoff)
+                .exclude(Exists(requester_wrote_lately))
+                .order_by("resolved_at")[:batch_size]
+            )
+            for item in batch:
+                try:
+                    with transaction.atomic():
+                        _transition(
+                            item,
+                            "close",
+                            None,
+                            body=f"Closed automatically {settings.ITSM_REQUEST_AUTO_CLOSE_DAYS} days after delivery.",
+                        )
+                        _request_settle(item.request_id)
+                        closed += 1
+                except (TransitionNotAllowed, ConcurrentTransition):
+                    logger.info("auto-close skipped %s: changed meanwhile", item.number)
+        if len(batch) < batch_size:
+            return closed
 
 
 def _body(body: str, kind: str) -> str:

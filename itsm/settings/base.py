@@ -254,6 +254,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 ITSM_INCIDENT_AUTO_CLOSE_DAYS = env.int("ITSM_INCIDENT_AUTO_CLOSE_DAYS", default=7)
 ITSM_AUTO_CLOSE_SWEEP_SECONDS = env.int("ITSM_AUTO_CLOSE_SWEEP_SECONDS", default=3600)
+# Days a fulfilled requested item waits for the requester (a comment restarts the wait) before it closes itself.
+ITSM_REQUEST_AUTO_CLOSE_DAYS = env.int("ITSM_REQUEST_AUTO_CLOSE_DAYS", default=7)
 ITSM_OUTBOX_SWEEP_SECONDS = env.int("ITSM_OUTBOX_SWEEP_SECONDS", default=60)
 ITSM_SLA_SWEEP_SECONDS = env.int("ITSM_SLA_SWEEP_SECONDS", default=15)
 ITSM_MAIL_POLL_SECONDS = env.int("ITSM_MAIL_POLL_SECONDS", default=60)
@@ -270,6 +272,11 @@ CELERY_BEAT_SCHEDULE = {
     "incidents-auto-close": {
         "task": "incidents.auto_close",
         "schedule": ITSM_AUTO_CLOSE_SWEEP_SECONDS,
+    },
+    "requests-auto-close": {
+        "task": "requests_app.auto_close",
+        "schedule": ITSM_AUTO_CLOSE_SWEEP_SECONDS,
+        "options": {"expires": ITSM_AUTO_CLOSE_SWEEP_SECONDS},
     },
     "outbox-flush": {
         "task": "itsm.outbox_flush",

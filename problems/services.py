@@ -21,7 +21,7 @@ from incidents.enums import IncidentState
 from incidents.models import CloseCode, Incident
 from incidents.services import incident_resolve, incident_update
 from itsm.enums import Impact, JournalKind, TicketKind, Urgency
-from itsm.models import JournalEntry, Team, Ticket
+from itsm.models import Category, JournalEntry, Team, Ticket
 from itsm.selectors import priority_for
 from itsm.services import (
     ensure_agent,
@@ -54,6 +54,8 @@ PROBLEM_UPDATABLE_FIELDS = (
     "assigned_to",
     "service",
     "configuration_item",
+    "category",
+    "subcategory",
     "cause_notes",
     "workaround",
     "fix_notes",
@@ -181,6 +183,8 @@ def problem_create(
     cause_notes: str = "",
     workaround: str = "",
     fix_notes: str = "",
+    category: Category | None = None,
+    subcategory: Category | None = None,
 ) -> Problem:
     """Log a new problem; the agent who raises it is its caller (problems have no end-user caller)."""
     ensure_agent(by, "raise problems")
@@ -199,6 +203,8 @@ def problem_create(
         assigned_to=assigned_to,
         service=service,
         configuration_item=configuration_item,
+        category=category,
+        subcategory=subcategory,
     )
     _created(problem, by)
     apply_rules_on_create(ticket=problem, by=by)
@@ -409,8 +415,9 @@ def problem_reopen(*, problem: Problem, by: User, comment: str = "") -> Problem:
 
 
 def _article_text(problem: Problem) -> tuple[str, str]:
+    """The article end users read: no problem number (agents find the problem through the article's link)."""
     title = f"Known error: {problem.short_description}"[:200]
-    parts = [f"Problem {problem.number}."]
+    parts = []
     if problem.description.strip():
         parts.append(f"Symptoms\n{problem.description.strip()}")
     parts.append(f"Root cause\n{problem.cause_notes.strip()}")

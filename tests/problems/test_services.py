@@ -359,6 +359,8 @@ def test_problem_mark_known_error_publishes_an_article_findable_by_ci_and_servic
     assert problem.known_error and problem.workaround == "Print via print-02."
     assert article.published and article.kind == "known_error" and article.problem == problem
     assert "Print via print-02." in article.body and "Driver 5.2 leaks memory." in article.body
+    # End users read the article: the internal problem record behind it is not named in its text.
+    assert problem.number not in article.body and problem.number not in article.title
     assert list(known_errors_for(user=agent, configuration_item=ci)) == [article]
     assert list(known_errors_for(user=agent, service=ci.service)) == [article]
     assert list(known_errors_for(user=agent, service=ServiceFactory(name="Other"))) == []

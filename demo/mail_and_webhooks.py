@@ -17,10 +17,10 @@ from mail.outbound import our_message_id
 from webhooks.models import WebhookEndpoint
 
 
-def _mail(*, sender, subject: str, body: str, message_id: str, **headers: str) -> bytes:
+def _mail(*, sender, subject: str, body: str, message_id: str, to: str = "servicedesk@example.com", **headers: str):
     msg = EmailMessage()
     msg["From"] = f"{sender.get_full_name()} <{sender.email}>"
-    msg["To"] = "servicedesk@example.com"
+    msg["To"] = to
     msg["Subject"] = subject
     msg["Message-ID"] = message_id
     for name, value in headers.items():
@@ -79,3 +79,61 @@ def seed_channels(seeder) -> list[int]:
         mailbox=mailbox,
     )
     return [incident.pk]
+
+
+def seed_request_mailbox(seeder) -> list[int]:
+    """A second mailbox, requests@example.com, whose new mail orders a "General request" (subject and text answer
+    its two questions; no approval, one triage task for the service desk), and one request that came in by mail.
+    Runs after the catalog is seeded; returns the ticket ids made."""
+    from catalog.models import CatalogCategory, CatalogItem, CatalogVariable, FulfilmentTaskTemplate
+    from catalog.services import catalog_item_publish
+    from requests_app.models import RequestedItem
+
+    desk = seeder.teams["Service Desk"]
+    item = CatalogItem.objects.filter(name="General request").first()
+    if item is None:
+        category, _ = CatalogCategory.objects.get_or_create(
+            slug="general", defaults={"name": "Something else", "icon": "box", "order": 90}
+        )
+        item = CatalogItem.objects.create(
+            name="General request",
+            category=category,
+            icon="box",
+            short_description="Ask for something the catalog does not list.",
+            description="Also what mail to requests@example.com orders.",
+            fulfilment_group=desk,
+            order=900,
+        )
+        CatalogVariable.objects.create(item=item, name="summary", label="What do you need?", required=True, order=1)
+        CatalogVariable.objects.create(
+            item=item, name="details", label="Details", type="long_text", required=True, order=2
+        )
+        FulfilmentTaskTemplate.objects.create(
+            item=item, order=1, short_description="Triage the request", team=desk, instructions="Fulfil or route it."
+        )
+        catalog_item_publish(item=item, by=seeder.admin)
+    mailbox, _created = Mailbox.objects.get_or_create(
+        name="Requests",
+        defaults={
+            "address": "requests@example.com",
+            "creates": "request",
+            "catalog_item": item,
+            "subject_variable": "summary",
+            "body_variable": "details",
+        },
+    )
+    mailbox.full_clean()
+    caller = seeder.end_users[2]
+    created = email_ingest(
+        raw=_mail(
+            sender=caller,
+            to=mailbox.address,
+            subject="A second power adapter for my desk",
+            body="Hello,\n\nCould I get a second laptop power adapter for my home desk?\n\n"
+            f"Thanks,\n{caller.first_name}",
+            message_id="<demo-request-1@example.com>",
+        ),
+        mailbox=mailbox,
+    )
+    ritm = RequestedItem.objects.get(pk=created.record.ticket_id)
+    return [ritm.request_id, ritm.pk, *ritm.tasks.values_list("pk", flat=True)]

@@ -45,8 +45,10 @@ class MailboxAdmin(admin.ModelAdmin):
     list_display = ("name", "address", "creates", "unknown_senders", "imap_host", "active", "last_polled_at")
     list_filter = ("active", "creates")
     readonly_fields = ("last_polled_at", "last_error")
+    autocomplete_fields = ("catalog_item",)
     fieldsets = (
         (None, {"fields": ("name", "address", "active", "creates", "unknown_senders", "rate_limit_per_hour")}),
+        (_("Service requests"), {"fields": ("catalog_item", "subject_variable", "body_variable")}),
         (
             _("IMAP"),
             {"fields": ("imap_host", "imap_port", "imap_ssl", "imap_username", "imap_password", "imap_folder")},

@@ -37,7 +37,7 @@ NUMBER_IN_SUBJECT = re.compile(r"\[((?:INC|PRB|CHG|REQ|RITM|TASK)\d{7})\]", re.I
 # --- what each practice does with mail: create from a new message, comment from a reply -------------------------
 
 
-def _incident_create(*, by: User, subject: str, body: str) -> Ticket:
+def _incident_create(*, by: User, subject: str, body: str, mailbox: Mailbox | None = None) -> Ticket:
     from incidents.services import incident_create
 
     return incident_create(by=by, short_description=subject, description=body)
@@ -62,7 +62,8 @@ def _practice_comment(model_path: str, service_path: str, keyword: str) -> Calla
     return comment
 
 
-# Mailbox.creates -> service; the requests practice registers "request" here when it lands.
+# Mailbox.creates -> service (the requests practice registers "request" in its AppConfig.ready);
+# Ticket.kind -> how a reply becomes a comment.
 _CREATORS: dict[str, Callable[..., Ticket]] = {"incident": _incident_create}
 _COMMENTERS: dict[str, Callable[..., None]] = {
     "incident": _incident_comment,
@@ -74,10 +75,16 @@ _COMMENTERS: dict[str, Callable[..., None]] = {
 def ticket_creator_register(
     kind: str, create: Callable[..., Ticket], comment: Callable[..., None] | None = None
 ) -> None:
-    """Let a practice take new mail (`create(by=, subject=, body=)`) and replies (`comment(ticket=, by=, body=)`)."""
+    """Let a practice take new mail (`create(by=, subject=, body=, mailbox=)`) and replies to tickets of `kind`
+    (`comment(ticket=, by=, body=)`)."""
     _CREATORS[kind] = create
     if comment is not None:
         _COMMENTERS[kind] = comment
+
+
+def ticket_commenter_register(kind: str, comment: Callable[..., None]) -> None:
+    """Let replies to tickets of `kind` (a practice's second ticket kind, e.g. requested items) become comments."""
+    _COMMENTERS[kind] = comment
 
 
 def ticket_creators() -> dict[str, Callable[..., Ticket]]:
@@ -431,7 +438,7 @@ def _ingest(record: InboundMessage, msg: Message, raw: bytes, mailbox: Mailbox |
     description = body or "(no text)"
     if ticket is not None:
         description = f"Follow-up to {ticket.number}.\n\n{description}"
-    new = create(by=user, subject=_subject_for_ticket(_header(msg, "Subject")), body=description)
+    new = create(by=user, subject=_subject_for_ticket(_header(msg, "Subject")), body=description, mailbox=mailbox)
     _keep_files(ticket=new, by=user, raw=raw, msg=msg, comment=False, notes=notes)
     record.status, record.ticket, record.reason = InboundStatus.CREATED, new, f"new {creates} {new.number}"
 

@@ -77,6 +77,27 @@ class Mailbox(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     address = models.EmailField(_("address"), unique=True, help_text=_("Replies to our notifications go here."))
     creates = models.CharField(_("new mail creates"), max_length=20, choices=MailboxCreates, default="incident")
+    catalog_item = models.ForeignKey(
+        "catalog.CatalogItem",
+        verbose_name=_("catalog item ordered"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("For service requests: the item a new message orders (e.g. a general request)."),
+    )
+    subject_variable = models.SlugField(
+        _("question answered by the subject"),
+        max_length=50,
+        blank=True,
+        help_text=_("For service requests: the item's text question that gets the mail's subject (blank: none)."),
+    )
+    body_variable = models.SlugField(
+        _("question answered by the text"),
+        max_length=50,
+        blank=True,
+        help_text=_("For service requests: the item's text question that gets the mail's text."),
+    )
     unknown_senders = models.CharField(
         _("unknown senders"), max_length=10, choices=UnknownSenders, default=UnknownSenders.CREATE
     )
@@ -107,6 +128,49 @@ class Mailbox(models.Model):
 
         if self.creates not in ticket_creators():
             raise ValidationError({"creates": _("No practice creates '%s' from mail yet.") % self.creates})
+        if self.creates == MailboxCreates.REQUEST:
+            errors = mailbox_request_errors(self)
+            if errors:
+                raise ValidationError(errors)
+
+
+MAIL_TEXT_TYPES = ("text", "long_text")
+
+
+def mailbox_request_errors(mailbox: Mailbox) -> dict[str, str]:
+    """Why a request mailbox could not order its catalog item from a message: the item must be active and
+    published, the subject and text go to text questions without a pattern, and every question the form always
+    requires is one of those two (nothing else in a mail can answer it)."""
+    from catalog.selectors import catalog_item_current_version
+
+    if mailbox.catalog_item_id is None:
+        return {"catalog_item": _("Choose the catalog item new mail orders.")}
+    item = mailbox.catalog_item
+    version = catalog_item_current_version(item=item) if item.active else None
+    if version is None:
+        return {"catalog_item": _("%s is not an active, published catalog item.") % item}
+    variables = {var["name"]: var for var in version.definition.get("variables", [])}
+    errors: dict[str, str] = {}
+    if not mailbox.body_variable:
+        errors["body_variable"] = _("Name the question that gets the mail's text.")
+    if mailbox.subject_variable and mailbox.subject_variable == mailbox.body_variable:
+        errors["subject_variable"] = _("The subject and the text need different questions.")
+    for field_name in ("subject_variable", "body_variable"):
+        name = getattr(mailbox, field_name)
+        if not name or field_name in errors:
+            continue
+        var = variables.get(name)
+        if var is None:
+            errors[field_name] = _("%(item)s has no question '%(name)s'.") % {"item": item, "name": name}
+        elif var["type"] not in MAIL_TEXT_TYPES or var.get("pattern"):
+            errors[field_name] = _("'%s' is not a free-text question (text or long text, no pattern).") % name
+    filled = {mailbox.subject_variable, mailbox.body_variable}
+    unanswerable = sorted(
+        name for name, var in variables.items() if var["required"] and not var.get("show_when") and name not in filled
+    )
+    if unanswerable:
+        errors["catalog_item"] = _("A message cannot answer the required questions: %s.") % ", ".join(unanswerable)
+    return errors
 
 
 class InboundStatus(models.TextChoices):

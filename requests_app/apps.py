@@ -29,3 +29,14 @@ class RequestsAppConfig(AppConfig):
             )
         )
         manager_lookup_register(_profile_managers)
+
+        # Mail: a mailbox set to "request" orders its catalog item; replies to a REQ or RITM become comments.
+        from mail.inbound import ticket_commenter_register, ticket_creator_register
+        from requests_app.mail import (
+            request_comment_from_mail,
+            request_create_from_mail,
+            requested_item_comment_from_mail,
+        )
+
+        ticket_creator_register(TicketKind.REQUEST, request_create_from_mail, request_comment_from_mail)
+        ticket_commenter_register(TicketKind.REQUESTED_ITEM, requested_item_comment_from_mail)

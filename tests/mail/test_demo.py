@@ -25,3 +25,12 @@ def test_seed_demo_has_a_mailbox_an_email_conversation_and_a_disabled_webhook():
     ticket = InboundMessage.objects.get(message_id="<demo-printer-1@example.com>").ticket
     reply = JournalEntry.objects.filter(ticket=ticket, kind=JournalKind.COMMENT, actor=ticket.caller).last()
     assert reply.body == "Yes: 'PC LOAD LETTER'."
+    # The second mailbox orders a general request: REQ, RITM in fulfilment with its task, message kept on the RITM.
+    box = Mailbox.objects.get(address="requests@example.com")
+    assert box.creates == "request" and box.catalog_item.name == "General request"
+    ordered = InboundMessage.objects.get(message_id="<demo-request-1@example.com>")
+    assert ordered.status == InboundStatus.CREATED and ordered.ticket.number.startswith("RITM")
+    item = ordered.ticket.as_requested_item
+    assert item.state == "in_fulfilment" and item.tasks.count() == 1 and item.request.number.startswith("REQ")
+    assert item.variables["summary"] == "A second power adapter for my desk"
+    assert item.attachments.filter(filename="original.eml").exists()

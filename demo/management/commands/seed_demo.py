@@ -65,7 +65,7 @@ from demo.data import (
     S,
     Template,
 )
-from demo.mail_and_webhooks import seed_channels
+from demo.mail_and_webhooks import seed_channels, seed_request_mailbox
 from demo.service_requests import seed_service_requests
 from demo.workspace import seed_saved_filters
 from incidents.enums import AWAITING_CALLER, IncidentState
@@ -1102,6 +1102,7 @@ class Command(BaseCommand):
             seeder.changes()
             seeder.incident_ids += seed_channels(seeder)
             request_ids = seed_service_requests(seeder)
+            request_ids += seed_request_mailbox(seeder)
             seeder.incident_ids += seed_automation(seeder)
             seed_saved_filters()
             tickets = [*seeder.incident_ids, *seeder.problem_ids, *seeder.task_ids, *seeder.change_ids, *request_ids]

@@ -93,3 +93,33 @@ def manager_lookup_register(lookup: Callable[[int], Iterable[Any]]) -> None:
 def user_managers(user_id: int) -> list[Any]:
     """The managers the registered lookups give for this user (empty when none knows)."""
     return [manager for lookup in _MANAGER_LOOKUPS for manager in lookup(user_id)]
+
+
+# --- the one-click category suggestion (the automation app's learned categoriser) ----------------------------------
+
+
+@dataclass(frozen=True)
+class SuggestionProvider:
+    """Where the kernel's ticket page and API find a ticket's pending category suggestion, without importing it.
+
+    `pending(ticket)` returns the suggestion an agent may still apply (a dict with `category`, `assignment_group`,
+    `confidence`, `group_confidence`) or None; `apply(ticket=, by=)` applies it through its service (journaled with
+    the confidence) and `dismiss(ticket=, by=)` hides it; both raise ValidationError when nothing is pending.
+    """
+
+    pending: Callable[[Any], dict[str, Any] | None]
+    apply: Callable[..., Any]
+    dismiss: Callable[..., Any]
+
+
+_SUGGESTIONS: list[SuggestionProvider] = []
+
+
+def suggestion_provider_register(provider: SuggestionProvider) -> None:
+    """Register (or replace) the suggestion provider."""
+    _SUGGESTIONS[:] = [provider]
+
+
+def suggestion_provider() -> SuggestionProvider | None:
+    """The registered suggestion provider, if any."""
+    return _SUGGESTIONS[0] if _SUGGESTIONS else None

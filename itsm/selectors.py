@@ -59,3 +59,11 @@ def approval_list_visible_to(*, user: User):
     if is_agent(user):
         return approvals.filter(Q(approver=user) | Q(ticket__in=ticket_list_visible_to(user=user)))
     return approvals.filter(approver=user)
+
+
+def watchers_of(*, ticket: Ticket) -> QuerySet:
+    """The ticket's watch list with who added each person, by username (the caller sees the list of visible
+    tickets only: the views check the ticket first)."""
+    from itsm.models import TicketWatcher
+
+    return TicketWatcher.objects.filter(ticket=ticket).select_related("user", "added_by").order_by("user__username")

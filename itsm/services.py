@@ -722,3 +722,76 @@ def approval_approve(*, approval, by: User, comment: str = ""):
 def approval_reject(*, approval, by: User, comment: str = ""):
     """Reject as the approver (403 / 409 as for approve); the practice reverts the ticket and withdraws the rest."""
     return _decide(approval=approval, by=by, comment=comment, name="reject")
+
+
+# --- watchers ----------------------------------------------------------------------------------------------------
+
+
+def _watch_list_journal(*, ticket: Ticket, by: User | None, old: list[str], new: list[str], note: str) -> None:
+    """One field change of `watchers` (the whole list before and after, by username), and a work note saying why
+    when the system made it. The watch list is not a field of the ticket's record: the change does not bump the
+    ticket's version, so an agent's open edit form does not become stale because somebody started watching."""
+    now = timezone.now()
+    entry = JournalEntry.objects.create(
+        ticket=ticket,
+        actor=by,
+        kind=JournalKind.FIELD_CHANGE,
+        field="watchers",
+        old_value=", ".join(old),
+        new_value=", ".join(new),
+        created_at=now,
+        ticket_version=ticket.version,
+    )
+    _journal_emit(ticket, [entry])
+    if note:
+        journal_add(ticket=ticket, actor=by, kind=JournalKind.WORK_NOTE, body=note)
+
+
+def _watcher_names(ticket: Ticket) -> list[str]:
+    from itsm.models import TicketWatcher
+
+    return list(
+        TicketWatcher.objects.filter(ticket=ticket).order_by("user__username").values_list("user__username", flat=True)
+    )
+
+
+@transaction.atomic
+def ticket_watchers_add(*, ticket: Ticket, users: Iterable[User], by: User | None, note: str = "") -> list[User]:
+    """Put people on the ticket's watch list (those on it already are left alone); returns who was added.
+
+    Effects: one journaled field change `watchers` (old and new list) when anybody was added, and `note` as a work
+    note (the rule or trigger that did it). Inactive users are refused (400 on `watchers`).
+    """
+    from itsm.models import TicketWatcher
+
+    ensure_agent(by, "change the watch list")
+    users = list({user.pk: user for user in users}.values())
+    for user in users:
+        if not user.is_active:
+            raise ValidationError({"watchers": f"{user.get_username()} is not an active user."})
+    # Lock the ticket row: two concurrent changes of the list journal one after the other, each with the right "old".
+    Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("pk", flat=True).first()
+    old = _watcher_names(ticket)
+    added = [user for user in users if user.get_username() not in old]
+    if not added:
+        return []
+    TicketWatcher.objects.bulk_create(
+        [TicketWatcher(ticket=ticket, user=user, added_by=by) for user in added], ignore_conflicts=True
+    )
+    _watch_list_journal(ticket=ticket, by=by, old=old, new=_watcher_names(ticket), note=note)
+    return added
+
+
+@transaction.atomic
+def ticket_watcher_remove(*, ticket: Ticket, user: User, by: User | None, note: str = "") -> bool:
+    """Take one person off the ticket's watch list; False (nothing journaled) when they were not on it."""
+    from itsm.models import TicketWatcher
+
+    ensure_agent(by, "change the watch list")
+    Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("pk", flat=True).first()
+    old = _watcher_names(ticket)
+    deleted, _rows = TicketWatcher.objects.filter(ticket=ticket, user=user).delete()
+    if not deleted:
+        return False
+    _watch_list_journal(ticket=ticket, by=by, old=old, new=_watcher_names(ticket), note=note)
+    return True

@@ -9,22 +9,24 @@ from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalog.models import ConfigurationItem, Service
+from itsm.api.export import ListExportMixin
 from itsm.api.fields import NameOrIdRelatedField, UsernameField
 from itsm.api.pagination import IdCursorPagination
 from itsm.api.serializers import AttachmentSerializer, AttachmentUploadSerializer
 from itsm.api.versioning import VersionedTicketMixin
 from itsm.enums import Impact, JournalKind, Priority, StateCategory, Urgency
-from itsm.models import JournalEntry, Team
+from itsm.models import JournalEntry, Team, TicketWatcher
+from itsm.registry import suggestion_provider
 from itsm.rules import is_agent
-from itsm.selectors import attachment_list_visible_to, journal_visible_to
-from itsm.services import attachment_add, transition_ensure_allowed
+from itsm.selectors import attachment_list_visible_to, journal_visible_to, watchers_of
+from itsm.services import attachment_add, ticket_watcher_remove, ticket_watchers_add, transition_ensure_allowed
 from slas.api.serializers import SLAClockSerializer
 
 TEXT_LIMIT = 20000
@@ -109,6 +111,24 @@ class JournalInputSerializer(serializers.Serializer):
         return value
 
 
+class WatcherSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    name = serializers.SerializerMethodField()
+    added_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = TicketWatcher
+        fields = ["username", "name", "added_by", "added_at"]
+        read_only_fields = fields
+
+    def get_name(self, watcher: TicketWatcher) -> str:
+        return watcher.user.get_full_name()
+
+
+class WatcherInputSerializer(serializers.Serializer):
+    username = UsernameField()
+
+
 Transitions = dict[str, tuple[type[serializers.Serializer], Callable, Callable[[dict], dict]]]
 
 
@@ -141,6 +161,7 @@ def journal_schema(func):
 
 
 class TicketViewSet(
+    ListExportMixin,
     VersionedTicketMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -164,7 +185,8 @@ class TicketViewSet(
     search_fields = ["number", "short_description"]
     ordering_fields = ["number", "opened_at", "updated_at", "priority", "state"]
     ordering = ["-opened_at"]
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    # DELETE serves only `watchers/{username}/`: the viewsets have no destroy, so a record's own DELETE stays 405.
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     transitions_table: Transitions = {}
     record_argument = ""
     comment_service: Callable[..., JournalEntry]
@@ -239,3 +261,74 @@ class TicketViewSet(
             return Response(AttachmentSerializer(attachment, context=context).data, status=status.HTTP_201_CREATED)
         attachments = attachment_list_visible_to(user=request.user, ticket=record).order_by("id")
         return Response(AttachmentSerializer(attachments, many=True, context=context).data)
+
+    # --- the watch list: agents change it on any ticket they can see; others may read it on their own tickets -----
+
+    def _watchers_response(self, record, *, status_code: int = status.HTTP_200_OK) -> Response:
+        return Response(WatcherSerializer(watchers_of(ticket=record), many=True).data, status=status_code)
+
+    @extend_schema(methods=["GET"], responses=WatcherSerializer(many=True), summary="The watch list")
+    @extend_schema(
+        methods=["POST"],
+        request=WatcherInputSerializer,
+        responses={201: WatcherSerializer(many=True), 200: WatcherSerializer(many=True)},
+        summary="Add a watcher (agents)",
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def watchers(self, request: Request, number: str) -> Response:
+        record = self.get_object()
+        if request.method != "POST":
+            return self._watchers_response(record)
+        # Permission before input: an end user learns nothing about which usernames exist.
+        if not is_agent(request.user):
+            raise PermissionDenied("Only agents can change the watch list.")
+        data = WatcherInputSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        added = ticket_watchers_add(ticket=record, users=[data.validated_data["username"]], by=request.user)
+        return self._watchers_response(record, status_code=status.HTTP_201_CREATED if added else status.HTTP_200_OK)
+
+    @extend_schema(request=None, responses={204: None}, summary="Remove a watcher (agents)")
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"watchers/(?P<username>[\w.@+-]+)",
+        url_name="watcher-detail",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def watcher(self, request: Request, number: str, username: str) -> Response:
+        record = self.get_object()
+        if not is_agent(request.user):
+            raise PermissionDenied("Only agents can change the watch list.")
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise NotFound(f"No user '{username}'.")
+        ticket_watcher_remove(ticket=record, user=user, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    # --- the categoriser's one-click suggestion (agents only; others get 404 as for the suggestions themselves) ---
+
+    def _suggestion_record(self):
+        record = self.get_object()
+        provider = suggestion_provider()
+        if not is_agent(self.request.user) or provider is None:
+            raise NotFound()
+        return record, provider
+
+    @extend_schema(request=None, responses={200: None, 409: None}, summary="Apply the pending category suggestion")
+    @action(detail=True, methods=["post"], url_path="apply-suggestion", pagination_class=None, filter_backends=[])
+    def apply_suggestion(self, request: Request, number: str) -> Response:
+        record, provider = self._suggestion_record()
+        if provider.pending(record) is None:
+            return Response({"suggestion": "This ticket has no category suggestion to apply."}, status=409)
+        record = provider.apply(ticket=record, by=request.user)
+        return Response(self.get_serializer_class()(record, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses={204: None, 409: None}, summary="Dismiss the pending category suggestion")
+    @action(detail=True, methods=["post"], url_path="dismiss-suggestion", pagination_class=None, filter_backends=[])
+    def dismiss_suggestion(self, request: Request, number: str) -> Response:
+        record, provider = self._suggestion_record()
+        if provider.pending(record) is None:
+            return Response({"suggestion": "This ticket has no category suggestion to dismiss."}, status=409)
+        provider.dismiss(ticket=record, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -16,10 +16,14 @@ NOTIFICATION_EVENTS: dict[str, str] = {
     "sla.breached": _("SLA breached"),
     "ticket.state_changed": _("A ticket you raised changed state"),
     "ticket.caller_commented": _("The caller commented on a ticket assigned to you"),
+    "ticket.watch_commented": _("New comment on a ticket you watch"),
+    "ticket.watch_state_changed": _("A ticket you watch changed state (resolved, on hold ...)"),
+    "ticket.watch_work_noted": _("New work note on a ticket you watch (agents only)"),
 }
 
-# Opt-in events: the practices already tell callers about the states that matter (logged, resolved).
-DEFAULT_OFF = frozenset({"ticket.state_changed"})
+# Opt-in events: the practices already tell callers about the states that matter (logged, resolved); work notes by
+# mail are opt-in for watching agents too (nobody else is mailed work notes).
+DEFAULT_OFF = frozenset({"ticket.state_changed", "ticket.watch_work_noted"})
 
 
 def event_label(event: str) -> str:

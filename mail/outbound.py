@@ -215,11 +215,77 @@ def _render(sources: tuple[str, str, str], context: dict[str, Any]) -> tuple[str
     )
 
 
+# The ticket events watchers hear of, and the notification event each becomes for them.
+WATCH_EVENTS = {
+    "ticket.commented": "ticket.watch_commented",
+    "ticket.state_changed": "ticket.watch_state_changed",
+    "ticket.work_noted": "ticket.watch_work_noted",
+}
+
+
+def _watch_message(event: str, ticket: Ticket, actor: str | None, data: dict[str, Any]) -> tuple[str, str]:
+    if event == "ticket.state_changed":
+        to_state = str(data.get("to_state") or "").replace("_", " ")
+        return (
+            f"[{ticket.number}] Now {to_state}: {ticket.short_description}",
+            f"{ticket.number} moved from {data.get('from_state') or '-'} to {data.get('to_state')}"
+            + (f" ({actor})." if actor else "."),
+        )
+    what = "New comment" if event == "ticket.commented" else "Work note"
+    return (
+        f"[{ticket.number}] {what}: {ticket.short_description}",
+        f"{actor or 'The service desk'} wrote:\n\n{data.get('body', '')}",
+    )
+
+
+def notify_watchers(*, event: str, ticket: Ticket, key: str, data: dict[str, Any]) -> None:
+    """Tell the ticket's watchers of a comment, a state change or (agents only) a work note.
+
+    Left out: whoever made the change, the caller (told as the caller, by their practice and their own choices), the
+    assignee of a caller's comment (told by `ticket.caller_commented`), and anyone who is not an agent for work
+    notes. Each watcher's preferences for the watch events apply (work notes are opt-in).
+    """
+    from itsm.models import TicketWatcher
+    from itsm.services import outbox_enqueue_many
+
+    watchers = [
+        link.user
+        for link in TicketWatcher.objects.filter(ticket_id=ticket.pk, user__is_active=True).select_related("user")
+    ]
+    if not watchers:
+        return
+    actor = data.get("actor")
+    skip = {ticket.caller_id}
+    if event == "ticket.commented" and actor and actor == ticket.caller.get_username() and ticket.assigned_to_id:
+        skip.add(ticket.assigned_to_id)
+    recipients = [
+        user
+        for user in watchers
+        if user.pk not in skip and user.get_username() != actor and (event != "ticket.work_noted" or is_agent(user))
+    ]
+    subject, body = _watch_message(event, ticket, actor, data)
+    outbox_enqueue_many(
+        [
+            {
+                "event": WATCH_EVENTS[event],
+                "ticket": ticket,
+                "recipient": user,
+                "subject": subject,
+                "body": body,
+                "key": key,
+            }
+            for user in recipients
+        ]
+    )
+
+
 def on_ticket_event(*, event: str, ticket: Ticket, key: str, data: dict[str, Any]) -> None:
-    """Notifications the practices do not send themselves: state changes to the caller (opt-in) and the caller's
-    comments to the assignee."""
+    """Notifications the practices do not send themselves: state changes to the caller (opt-in), the caller's
+    comments to the assignee, and comments, state changes and work notes to the ticket's watchers."""
     from itsm.services import outbox_enqueue
 
+    if event in WATCH_EVENTS and ticket is not None:
+        notify_watchers(event=event, ticket=ticket, key=key, data=data)
     actor = data.get("actor")
     if event == "ticket.state_changed" and ticket.caller.get_username() != actor:
         outbox_enqueue(

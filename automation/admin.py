@@ -136,7 +136,7 @@ class AssignmentRuleAdmin(admin.ModelAdmin):
     list_filter = ["practice", "active"]
     list_select_related = ["set_category", "set_assignment_group"]
     search_fields = ["name"]
-    autocomplete_fields = ["set_category", "set_subcategory", "set_assignment_group", "set_assigned_to"]
+    autocomplete_fields = ["set_category", "set_subcategory", "set_assignment_group", "set_assigned_to", "add_watchers"]
     fieldsets = [
         (None, {"fields": ["name", "practice", "order", "active", "stop", "conditions"]}),
         (
@@ -150,6 +150,7 @@ class AssignmentRuleAdmin(admin.ModelAdmin):
                     "set_priority",
                     "priority_reason",
                     "work_note",
+                    "add_watchers",
                 ]
             },
         ),
@@ -253,9 +254,18 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
 @admin.register(CategorySuggestion)
 class CategorySuggestionAdmin(admin.ModelAdmin):
-    list_display = ["ticket", "category", "confidence", "assignment_group", "applied", "accepted_by", "created_at"]
+    list_display = [
+        "ticket",
+        "category",
+        "confidence",
+        "assignment_group",
+        "applied",
+        "accepted_by",
+        "dismissed_by",
+        "created_at",
+    ]
     list_filter = ["applied"]
-    list_select_related = ["ticket", "category", "assignment_group", "accepted_by"]
+    list_select_related = ["ticket", "category", "assignment_group", "accepted_by", "dismissed_by"]
     search_fields = ["ticket__number"]
 
     def has_add_permission(self, request):

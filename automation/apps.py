@@ -11,3 +11,10 @@ class AutomationConfig(AppConfig):
         from itsm.registry import event_listener_register
 
         event_listener_register(trigger_on_event)
+
+        from automation.suggestions import suggestion_apply, suggestion_dismiss, suggestion_pending
+        from itsm.registry import SuggestionProvider, suggestion_provider_register
+
+        suggestion_provider_register(
+            SuggestionProvider(pending=suggestion_pending, apply=suggestion_apply, dismiss=suggestion_dismiss)
+        )

@@ -281,12 +281,17 @@ def suggestion_accept(*, ticket: Ticket, by: User) -> Ticket:
     if changes:
         ticket.save(update_fields=[*(name for name, _o, _n in changes), "updated_at"])
         journal_field_changes(ticket=ticket, actor=by, changes=changes)
+        what = "; ".join(f"{name.replace('_', ' ')} → {new or 'none'}" for name, _old, new in changes)
         journal_add(
             ticket=ticket,
             actor=by,
             kind=JournalKind.WORK_NOTE,
-            body=f"Accepted the categoriser's suggestion ({suggestion.confidence:.0%}).",
+            body=f"Applied from the categoriser's suggestion (confidence {suggestion.confidence:.0%}): {what}.",
         )
+        from slas.services import sla_evaluate
+
+        # The category and the group are SLA match conditions.
+        sla_evaluate(ticket=ticket)
     suggestion.accepted_by = by
     suggestion.save(update_fields=["accepted_by"])
     return ticket

@@ -114,6 +114,13 @@ class AssignmentRule(_Conditional):
         _("override priority"), choices=Priority.choices, null=True, blank=True
     )
     priority_reason = models.CharField(_("reason for the priority override"), max_length=200, blank=True)
+    add_watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("add watchers"),
+        blank=True,
+        related_name="+",
+        help_text=_("Put these people on the ticket's watch list (inactive users are skipped)."),
+    )
     stop = models.BooleanField(_("stop after this rule"), default=True)
 
     class Meta(_Conditional.Meta):
@@ -280,6 +287,10 @@ class CategorySuggestion(models.Model):
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(_("dismissed at"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

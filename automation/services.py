@@ -23,7 +23,7 @@ from automation.models import AssignmentRule, TeamRouting
 from itsm.enums import JournalKind
 from itsm.models import Team, Ticket
 from itsm.rules import is_agent
-from itsm.services import journal_add, journal_display, journal_field_changes
+from itsm.services import journal_add, journal_display, journal_field_changes, ticket_watchers_add
 
 # While rules apply to a new ticket, their field changes are part of its creation, not "updated" events.
 _CREATING: ContextVar[bool] = ContextVar("automation_creating", default=False)
@@ -36,16 +36,18 @@ class Step:
     source: str
     changes: list[tuple[str, Any, Any]] = field(default_factory=list)
     note: str = ""
+    watchers: list[User] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "changes": [
-                {"field": name, "old": journal_display(old), "new": journal_display(new)}
-                for name, old, new in self.changes
-            ],
-            "note": self.note,
-        }
+        changes = [
+            {"field": name, "old": journal_display(old), "new": journal_display(new)} for name, old, new in self.changes
+        ]
+        if self.watchers:
+            changes.append({"field": "watchers", "old": "", "new": self.watchers_display()})
+        return {"source": self.source, "changes": changes, "note": self.note}
+
+    def watchers_display(self) -> str:
+        return ", ".join(f"+{user.get_username()}" for user in self.watchers)
 
 
 def _set(ticket: Ticket, step: Step, name: str, value: Any) -> None:
@@ -86,6 +88,11 @@ def _rule_step(rule: AssignmentRule, ticket: Ticket) -> Step:
         step.note = f"Priority overridden: {rule.priority_reason}"
     if rule.work_note:
         step.note = f"{step.note}\n{rule.work_note}".strip()
+    for user in rule.add_watchers.order_by("username"):
+        if user.is_active:
+            step.watchers.append(user)
+        else:
+            skipped.append(f"watcher {user} (inactive)")
     if skipped:
         step.note = f"{step.note}\nSkipped: {'; '.join(skipped)}.".strip()
     return step
@@ -198,10 +205,14 @@ def steps_journal(*, ticket: Ticket, steps: list[Step]) -> None:
         if step.changes:
             ticket.save(update_fields=[*{name for name, _old, _new in step.changes}, "updated_at"])
             journal_field_changes(ticket=ticket, actor=None, changes=step.changes)
-        if step.changes or step.note:
+        if step.watchers:
+            step.watchers = ticket_watchers_add(ticket=ticket, users=step.watchers, by=None)
+        if step.changes or step.note or step.watchers:
             what = "; ".join(
                 f"{name.replace('_', ' ')} → {journal_display(new) or 'none'}" for name, _old, new in step.changes
             )
+            if step.watchers:
+                what = f"{what}; watchers → {step.watchers_display()}".lstrip("; ")
             body = f"{step.source}: {what or 'no field changed'}." + (f"\n{step.note}" if step.note else "")
             journal_add(ticket=ticket, actor=None, kind=JournalKind.WORK_NOTE, body=body)
 

@@ -93,6 +93,7 @@ class CategorySuggestionSerializer(serializers.ModelSerializer):
             "group_confidence",
             "applied",
             "accepted_by",
+            "dismissed_at",
             "created_at",
         ]
         read_only_fields = fields

@@ -321,7 +321,8 @@ class TicketViewSet(
         record, provider = self._suggestion_record()
         if provider.pending(record) is None:
             return Response({"suggestion": "This ticket has no category suggestion to apply."}, status=409)
-        record = provider.apply(ticket=record, by=request.user)
+        provider.apply(ticket=record, by=request.user)
+        record = self.get_object()  # fresh, with the accepted suggestion the selector joins
         return Response(self.get_serializer_class()(record, context=self.get_serializer_context()).data)
 
     @extend_schema(request=None, responses={204: None, 409: None}, summary="Dismiss the pending category suggestion")

@@ -3,7 +3,9 @@
 What it loads (for --incidents N; the other practices in proportion): 200 teams of 8 agents, 5,000 users in all
 (the rest end users), 100 services and 2,000 configuration items; N incidents with their SLA clocks (a response and
 a resolution clock each, under office-hours or 24x7 definitions) and the milestones already recorded; N/50 problems,
-N/50 problem tasks, N/20 changes and N/20 change tasks; journal entries averaging five per ticket. Ticket numbers
+N/50 problem tasks, N/20 changes and N/20 change tasks; N/10 service requests (REQ) with about 1.2 requested items
+(RITM) and 1.5 fulfilment tasks (TASK) each, ordered from one bench catalog item; journal entries averaging five per
+ticket. Ticket numbers
 come from the kernel's NumberSequence, which is left at the last number used, so new tickets go on from there.
 
 The data is valid as the services would have left it: states, state categories, the active flag and the
@@ -42,6 +44,22 @@ TEMPLATES_PER_KIND = 150
 JOURNAL_PER_TICKET = 5
 # Other practices per incident.
 SHARES = {"problem": 1 / 50, "problem_task": 1 / 50, "change": 1 / 20, "change_task": 1 / 20}
+# Service requests per incident: REQs, their requested items (one or two each, about 1.2) and fulfilment tasks (one
+# or two per item that reached fulfilment, about 1.5 per REQ).
+REQUESTS_PER_INCIDENT = 1 / 10
+# How a requested item's story ends (share of the items): its transitions from creation, in order.
+RITM_STORIES = {
+    "closed": (0.75, ["create", "approve", "start_fulfilment", "fulfil", "close"]),
+    "fulfilled": (0.05, ["create", "approve", "start_fulfilment", "fulfil"]),
+    "in_fulfilment": (0.10, ["create", "approve", "start_fulfilment"]),
+    "awaiting_approval": (0.04, ["create", "request_approval"]),
+    "rejected": (0.03, ["create", "request_approval", "reject"]),
+    "canceled": (0.03, ["create", "request_approval", "cancel"]),
+}
+RITM_TARGETS = {
+    "create": "submitted", "approve": "approved", "request_approval": "awaiting_approval", "reject": "rejected",
+    "start_fulfilment": "in_fulfilment", "fulfil": "fulfilled", "close": "closed", "cancel": "canceled",
+}  # fmt: skip
 
 SUBJECTS = [
     "VPN", "Email", "Printer", "Laptop", "Wi-Fi", "Payroll app", "CRM", "Badge reader", "Teams call", "SharePoint",
@@ -155,7 +173,8 @@ def _load(incidents: int, rng_seed: int, log) -> dict:
                                   f"{counts['incident_journal']:,} journal entries")  # fmt: skip
         t = time.perf_counter()
         counts |= _practices(cursor, incidents, reference, people, rng)
-        steps["practices"] = _lap(t, log, ", ".join(f"{counts[k]:,} {k}s" for k in SHARES if k in counts))
+        named = [*SHARES, "request", "requested_item", "task"]
+        steps["practices"] = _lap(t, log, ", ".join(f"{counts[k]:,} {k}s" for k in named if k in counts))
         t = time.perf_counter()
         for statement in indexes:
             cursor.execute(statement)
@@ -253,11 +272,30 @@ def _people(rng: random.Random) -> dict:
             )
             for c in range(CIS)
         )
+        item, version = _catalog_item(admin, services[0], teams[0])
     return {
         "teams": [t.pk for t in teams],
         "agents": [a.pk for a in agents],
         "callers": [c.pk for c in callers],
+        "catalog_item": (item.pk, version.pk, item.name),
     }
+
+
+def _catalog_item(admin, service, team):
+    """The catalog item the bench's requests order (no approval policy, no questions), published as the admin
+    would."""
+    from catalog.models import CatalogCategory, CatalogItem
+    from catalog.services import catalog_item_publish
+
+    category = CatalogCategory.objects.create(name="Bench hardware", slug="bench-hardware")
+    item = CatalogItem.objects.create(
+        name="Bench laptop",
+        category=category,
+        service=service,
+        short_description="A standard laptop",
+        fulfilment_group=team,
+    )
+    return item, catalog_item_publish(item=item, by=admin)
 
 
 # --- incidents: templates played through the SLA engine, copied in bulk on the server --------------------------
@@ -512,14 +550,156 @@ def _practices(cursor, incidents: int, reference: datetime, people: dict, rng: r
                     {"ticket_id": ticket_id, "kind": rng.choice(("comment", "work_note")), "actor_id": agent,
                      "created_at": at, "body": rng.choice(COMMENTS)}
                 )  # fmt: skip
+    request_rows, next_id = _requests(incidents, reference, people, rng, next_id, numbers, tickets, journal, counts)
     _copy(cursor, Ticket._meta.db_table, Ticket, tickets)
     for key, model in models.items():
         _copy(cursor, model._meta.db_table, model, children[key])
+    for model, rows in request_rows.items():
+        _copy(cursor, model._meta.db_table, model, rows)
     _copy(cursor, JournalEntry._meta.db_table, JournalEntry, journal)
     for prefix, value in numbers.items():
         NumberSequence.objects.update_or_create(prefix=prefix, defaults={"last_value": value})
     counts["practice_journal"] = len(journal)
     return counts
+
+
+def _requests(incidents, reference, people, rng, next_id, numbers, tickets, journal, counts):
+    """Service requests as request_create and the fulfilment services would have left them: each REQ orders one or
+    two items; an item is approved (no policy) and fulfilled through its tasks, or waits for approval, is rejected
+    or canceled; a REQ is closed once every item is delivered or ended (canceled when none was delivered). Appends
+    the tickets and journal entries; returns the child rows per model and the next ticket id."""
+    from itsm.enums import INACTIVE_CATEGORIES
+    from requests_app.models import FulfilmentTask, Request, RequestedItem
+
+    item_id, version_id, item_name = people["catalog_item"]
+    agents, teams, callers = people["agents"], people["teams"], people["callers"]
+    ritm_categories, task_categories = RequestedItem.STATE_CATEGORIES, FulfilmentTask.STATE_CATEGORIES
+    stories = list(RITM_STORIES.items())
+    story_weights = [share for _, (share, _) in stories]
+    rows = {Request: [], RequestedItem: [], FulfilmentTask: []}
+    count = max(1, int(incidents * REQUESTS_PER_INCIDENT))
+
+    def number(prefix: str) -> str:
+        numbers[prefix] = numbers.get(prefix, 1000) + 1
+        return f"{prefix}{numbers[prefix]:07d}"
+
+    def ticket(ticket_id, kind, prefix, title, caller, team, agent, category, opened, resolved, closed, updated):
+        tickets.append(
+            {
+                "id": ticket_id, "number": number(prefix), "kind": kind, "short_description": title,
+                "description": "A standard laptop", "caller_id": caller, "opened_by_id": caller,
+                "assignment_group_id": team, "assigned_to_id": agent, "impact": 3, "urgency": 3, "priority": 4,
+                "state_category": category, "active": category not in INACTIVE_CATEGORIES, "opened_at": opened,
+                "resolved_at": resolved, "closed_at": closed, "updated_at": updated,
+            }
+        )  # fmt: skip
+
+    def entries(ticket_id, steps, targets, categories, caller, agent, opened, end):
+        before = ""
+        for name, at in steps:
+            journal.append(
+                {
+                    "ticket_id": ticket_id, "kind": "transition", "actor_id": caller if name == "create" else agent,
+                    "created_at": at, "transition": name, "from_state": before, "to_state": targets[name],
+                    "state_category": categories[targets[name]],
+                }
+            )  # fmt: skip
+            before = targets[name]
+        for _ in range(max(0, JOURNAL_PER_TICKET - len(steps))):
+            at = opened + timedelta(seconds=rng.uniform(1, max(2, (end - opened).total_seconds())))
+            journal.append(
+                {"ticket_id": ticket_id, "kind": "comment", "actor_id": rng.choice((caller, agent or caller)),
+                 "created_at": at, "body": rng.choice(COMMENTS)}
+            )  # fmt: skip
+
+    for _ in range(count):
+        request_id, next_id = next_id, next_id + 1
+        caller = rng.choice(callers)
+        opened = reference - timedelta(seconds=rng.randrange(3600, 150 * 86400))
+        span = (reference - opened).total_seconds()
+        lines = 2 if rng.random() < 0.2 else 1
+        ends = []  # (state, the instant it ended or was delivered) of each item
+        for _line in range(lines):
+            ritm_id, next_id = next_id, next_id + 1
+            team_index = rng.randrange(len(teams))
+            team = teams[team_index]
+            agent = agents[team_index * AGENTS_PER_TEAM + rng.randrange(AGENTS_PER_TEAM)]
+            _story, (_, names) = rng.choices(stories, story_weights)[0]
+            # Creation, approval and the start of fulfilment happen in the same second, as request_create does.
+            later = sorted(opened + timedelta(seconds=rng.uniform(60, span * 0.9)) for _ in range(2))
+            times = [opened, opened, opened, *later]
+            if names[1] == "request_approval":
+                times = [opened, opened, *times[3:]]
+            steps = list(zip(names, times, strict=False))
+            reached = dict(steps)
+            state = RITM_TARGETS[names[-1]]
+            category = ritm_categories[state]
+            resolved = reached.get("fulfil")
+            closed = next((reached[n] for n in ("close", "reject", "cancel") if n in reached), None)
+            ritm_end = closed or resolved or reference
+            ends.append((state, resolved or closed))
+            ticket(ritm_id, RequestedItem.KIND, "RITM", item_name, caller, team, None, category, opened, resolved,
+                   closed, steps[-1][1])  # fmt: skip
+            rows[RequestedItem].append(
+                {
+                    "ticket_ptr_id": ritm_id, "state": state, "request_id": request_id, "catalog_item_id": item_id,
+                    "item_version_id": version_id, "quantity": 1, "variables": {}, "variable_display": {},
+                    "rejection_reason": "Not in this year's budget." if state == "rejected" else "",
+                    "close_code": "fulfilled" if resolved else "",
+                }
+            )  # fmt: skip
+            entries(ritm_id, steps, RITM_TARGETS, ritm_categories, caller, None, opened, ritm_end)
+            if "start_fulfilment" not in reached:
+                continue
+            # One or two tasks, one after the other; all closed complete once the item was fulfilled, else the
+            # last one open or in progress.
+            tasks = 2 if rng.random() < 0.4 else 1
+            begin, finish = reached["start_fulfilment"], resolved or reference
+            cuts = sorted(begin + timedelta(seconds=rng.uniform(1, max(2, (finish - begin).total_seconds())))
+                          for _ in range(2 * tasks - 1))  # fmt: skip
+            task_start = begin
+            for position in range(1, tasks + 1):
+                task_id, next_id = next_id, next_id + 1
+                last = position == tasks
+                if resolved:
+                    started, done = cuts[2 * position - 2], resolved if last else cuts[2 * position - 1]
+                    task_steps = [("create", task_start), ("start", started), ("close_complete", done)]
+                elif last:
+                    started = cuts[-1]
+                    task_steps = [("create", task_start)] + ([("start", started)] if rng.random() < 0.6 else [])
+                else:
+                    started, done = cuts[2 * position - 2], cuts[2 * position - 1]
+                    task_steps = [("create", task_start), ("start", started), ("close_complete", done)]
+                targets = {"create": "open", "start": "work_in_progress", "close_complete": "closed_complete"}
+                task_state = targets[task_steps[-1][0]]
+                worker = agent if len(task_steps) > 1 else None
+                task_closed = task_steps[-1][1] if task_state == "closed_complete" else None
+                ticket(task_id, FulfilmentTask.KIND, "TASK", f"Fulfil: {item_name}", caller, team, worker,
+                       task_categories[task_state], task_start, None, task_closed, task_steps[-1][1])  # fmt: skip
+                rows[FulfilmentTask].append(
+                    {"ticket_ptr_id": task_id, "state": task_state, "requested_item_id": ritm_id,
+                     "position": position, "close_notes": "Done." if task_closed else ""}
+                )  # fmt: skip
+                entries(task_id, task_steps, targets, task_categories, caller, agent, task_start,
+                        task_closed or reference)  # fmt: skip
+                task_start = task_steps[-1][1]
+        # The REQ closes when its last item is delivered or ended; canceled when none was delivered.
+        settled = all(state not in ("submitted", "awaiting_approval", "approved", "in_fulfilment") for state, _ in ends)
+        delivered = any(state in ("fulfilled", "closed") for state, _ in ends)
+        request_steps = [("create", opened)]
+        if settled:
+            request_steps.append(("close" if delivered else "cancel", max(at for _, at in ends)))
+        targets = {"create": "open", "close": "closed", "cancel": "canceled"}
+        request_state = targets[request_steps[-1][0]]
+        category = Request.STATE_CATEGORIES[request_state]
+        closed = request_steps[-1][1] if settled else None
+        title = item_name if lines == 1 else f"{item_name} and {lines - 1} more"
+        ticket(request_id, Request.KIND, "REQ", title, caller, None, None, category, opened, None, closed,
+               request_steps[-1][1])  # fmt: skip
+        rows[Request].append({"ticket_ptr_id": request_id, "state": request_state})
+        entries(request_id, request_steps, targets, Request.STATE_CATEGORIES, caller, None, opened, closed or reference)
+    counts |= {"request": count, "requested_item": len(rows[RequestedItem]), "task": len(rows[FulfilmentTask])}
+    return rows, next_id
 
 
 def _practice_fields(key: str, steps, times, rng: random.Random, parents: dict, cis: list[int], reference) -> dict:
@@ -584,7 +764,14 @@ def _copy(cursor, table: str, model, rows: list) -> None:
         for row in rows:
             buffer.write("\t".join(map(_copy_value, row)) + "\n")
     else:
-        fields = [f for f in model._meta.local_concrete_fields if not (f.primary_key and f.attname not in rows[0])]
+        from django.db import connection
+
+        present = {c.name for c in connection.introspection.get_table_description(cursor, table)}
+        fields = [
+            f
+            for f in model._meta.local_concrete_fields
+            if not (f.primary_key and f.attname not in rows[0]) and f.column in present
+        ]
         defaults = {f.attname: f.get_default() for f in fields}
         columns = "(" + ", ".join(f'"{f.column}"' for f in fields) + ")"
         for row in rows:
@@ -636,6 +823,15 @@ def check(sample: int = 300, log=print) -> list[str]:
             "closed or resolved incidents with running clocks": "SELECT COUNT(*) FROM slas_slaclock c"
             " JOIN itsm_ticket t ON t.id = c.ticket_id WHERE t.state_category IN ('resolved', 'closed', 'cancelled')"
             " AND c.stage IN ('in_progress', 'paused')",
+            "requests open against their items": "SELECT COUNT(*) FROM requests_app_request r WHERE (r.state = 'open')"
+            " <> EXISTS (SELECT 1 FROM requests_app_requesteditem i WHERE i.request_id = r.ticket_ptr_id"
+            " AND i.state IN ('submitted', 'awaiting_approval', 'approved', 'in_fulfilment'))",
+            "open fulfilment tasks of items not in fulfilment": "SELECT COUNT(*) FROM requests_app_fulfilmenttask f"
+            " JOIN requests_app_requesteditem i ON i.ticket_ptr_id = f.requested_item_id"
+            " WHERE f.state IN ('open', 'work_in_progress') AND i.state <> 'in_fulfilment'",
+            "items in fulfilment without an open task": "SELECT COUNT(*) FROM requests_app_requesteditem i"
+            " WHERE i.state = 'in_fulfilment' AND NOT EXISTS (SELECT 1 FROM requests_app_fulfilmenttask f"
+            " WHERE f.requested_item_id = i.ticket_ptr_id AND f.state IN ('open', 'work_in_progress'))",
         }
         for what, sql in checks.items():
             cursor.execute(sql)

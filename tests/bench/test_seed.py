@@ -57,6 +57,9 @@ def test_seed_bench_loads_every_practice_in_proportion(loaded):
     assert counts["change"] == INCIDENTS // 20
     assert counts["problem_task"] == INCIDENTS // 50
     assert counts["change_task"] == INCIDENTS // 20
+    assert counts["request"] == INCIDENTS // 10
+    assert 1.1 <= counts["requested_item"] / counts["request"] <= 1.3
+    assert 1.3 <= counts["task"] / counts["request"] <= 1.7
     assert rows("SELECT COUNT(*) FROM slas_slaclock")[0][0] == 2 * INCIDENTS
     journal = rows("SELECT COUNT(*) FROM itsm_journalentry")[0][0]
     assert 4.5 <= journal / sum(counts.values()) <= 5.5
@@ -93,3 +96,39 @@ def test_seed_bench_refuses_a_database_not_named_bench(tmp_path):
     )
     assert done.returncode != 0
     assert "named *bench*" in done.stdout + done.stderr
+
+
+def test_seed_bench_requests_are_consistent(loaded):
+    """Each REQ's state follows its items, each item's its tasks and journal, as the request services leave them."""
+    done, _ = loaded
+    for what in (
+        "requests open against their items",
+        "open fulfilment tasks of items not in fulfilment",
+        "items in fulfilment without an open task",
+    ):
+        assert f"{what}: 0 wrong" in done.stdout
+    states = dict(rows("SELECT state, COUNT(*) FROM requests_app_requesteditem GROUP BY state"))
+    assert set(states) == {"closed", "fulfilled", "in_fulfilment", "awaiting_approval", "rejected", "canceled"}
+    # The state categories agree with each item's and task's state, and every task hangs on a fulfilled or working
+    # item of a request of the same caller.
+    assert rows(
+        "SELECT COUNT(*) FROM requests_app_requesteditem i JOIN itsm_ticket t ON t.id = i.ticket_ptr_id"
+        " WHERE (i.state, t.state_category) NOT IN (('closed', 'closed'), ('fulfilled', 'resolved'),"
+        " ('in_fulfilment', 'active'), ('awaiting_approval', 'pending_customer'), ('rejected', 'closed'),"
+        " ('canceled', 'cancelled')) OR (t.resolved_at IS NOT NULL) <> (i.state IN ('fulfilled', 'closed'))"
+    ) == [(0,)]
+    assert rows(
+        "SELECT COUNT(*) FROM requests_app_fulfilmenttask f JOIN itsm_ticket t ON t.id = f.ticket_ptr_id"
+        " JOIN requests_app_requesteditem i ON i.ticket_ptr_id = f.requested_item_id"
+        " JOIN itsm_ticket it ON it.id = i.ticket_ptr_id"
+        " WHERE i.state NOT IN ('in_fulfilment', 'fulfilled', 'closed') OR t.caller_id <> it.caller_id"
+        " OR (f.state, t.state_category) NOT IN (('open', 'new'), ('work_in_progress', 'active'),"
+        " ('closed_complete', 'closed'))"
+    ) == [(0,)]
+    last = rows("SELECT prefix, last_value FROM itsm_numbersequence WHERE prefix IN ('REQ', 'RITM', 'TASK')")
+    counts = dict(rows("SELECT kind, COUNT(*) FROM itsm_ticket GROUP BY kind"))
+    assert dict(last) == {
+        "REQ": 1000 + counts["request"],
+        "RITM": 1000 + counts["requested_item"],
+        "TASK": 1000 + counts["task"],
+    }

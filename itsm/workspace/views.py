@@ -33,7 +33,7 @@ from itsm.models import SavedFilter, Team, Ticket
 from itsm.rules import is_agent
 from itsm.selectors import attachment_list_visible_to, journal_visible_to, ticket_list_visible_to
 from itsm.services import attachment_add
-from itsm.workspace import Column, Practice, practice_for_slug, practices, shared_columns
+from itsm.workspace import Column, Practice, practice_for_kind, practice_for_slug, practices, shared_columns
 from itsm.workspace.cells import cell_html
 from itsm.workspace.filtersets import TicketFilterSet
 from itsm.workspace.forms import (
@@ -371,13 +371,23 @@ def _list_context(practice: Practice, request: HttpRequest) -> dict:
         "export_url": reverse("workspace:export", args=[practice.slug]) + _query(request, cursor=None),
         "list_url": reverse("workspace:list", args=[practice.slug]),
         "saved_filters": SavedFilter.objects.filter(user=request.user, practice=practice.slug),
-        "bulk_transitions": [t for t in practice.transitions if t.bulk],
-        "agents": team_agents(request.user).only("id", "username", "first_name", "last_name")
-        if practice.model is not Ticket
-        else [],
+        "bulk_transitions": _bulk_transitions(practice),
+        "agents": team_agents(request.user).only("id", "username", "first_name", "last_name"),
         "query_string": request.GET.urlencode(),
         "nav": nav_context(request, practice=practice, queue=queue),
     }
+
+
+def _bulk_transitions(practice: Practice) -> list:
+    """The list's bulk transition buttons; across practices, each name once (taken where a ticket's practice has it)."""
+    if practice.model is not Ticket:
+        return [t for t in practice.transitions if t.bulk]
+    by_name = {}
+    for declared in practices():
+        for transition in declared.transitions:
+            if transition.bulk:
+                by_name.setdefault(transition.name, transition)
+    return list(by_name.values())
 
 
 def _filter_fields(practice: Practice, filterset, request: HttpRequest) -> list[dict]:
@@ -481,30 +491,68 @@ def ticket_export(request: HttpRequest, practice: str) -> StreamingHttpResponse:
 @agent_required
 @require_POST
 def ticket_bulk(request: HttpRequest, practice: str) -> HttpResponse:
-    """Assign, or take a transition on, the selected tickets, one service call each; refused ones are reported."""
+    """Assign, or take a transition on, the selected tickets, one service call each, each in its own transaction.
+
+    On a practice's list every ticket goes through that practice; on the cross-practice queues (my work, my teams'
+    queues, unassigned) each goes through its own practice's services, and a transition is taken where that
+    practice declares it as a bulk action. Each ticket's result is reported after: done, 409 (not allowed in its
+    state or practice), 400 (bad input) or 404 (not found or not visible, numbers not shown)."""
     declared = get_practice(practice)
     back = reverse("workspace:list", args=[declared.slug]) + "?" + request.POST.get("back", "")
-    ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()][:100]
+    ids = list(dict.fromkeys(int(v) for v in request.POST.getlist("ids") if v.isdigit() and len(v) < 19))[:100]
     action = request.POST.get("action", "")
-    if not ids or declared.model is Ticket:
+    if not ids:
         messages.error(request, _("Select at least one ticket."))
         return redirect(_safe_next(request) or back)
-    visible = declared.visible(user=request.user).select_related(None).prefetch_related(None)
-    tickets = list(visible.filter(pk__in=ids))
-    done, refused = [], []
-    for ticket in tickets:
-        try:
-            with transaction.atomic():
-                _bulk_one(declared, request, ticket, action)
-        except (ValidationError, PermissionDenied, TransitionNotAllowed, ConcurrentTransition) as error:
-            refused.append(f"{ticket.number} ({_reason(error)})")
-        else:
-            done.append(ticket.number)
+    results = [(number, *_bulk_try(declared_for, request, ticket, action)) for number, declared_for, ticket in
+               _bulk_targets(declared, request, ids)]  # fmt: skip
+    done = [number for number, status, _reason in results if status == 200]
+    refused = [f"{number} ({status}: {reason})" for number, status, reason in results if status != 200]
+    missing = len(ids) - len(results)
     if done:
         messages.success(request, _("Done on %(n)d: %(numbers)s.") % {"n": len(done), "numbers": ", ".join(done)})
     if refused:
         messages.error(request, _("Not done: %(list)s.") % {"list": "; ".join(refused)})
+    if missing:
+        messages.error(request, _("Not done on %(n)d selected (404: not found).") % {"n": missing})
     return redirect(_safe_next(request) or back)
+
+
+def _bulk_targets(declared: Practice, request: HttpRequest, ids: list[int]) -> list[tuple[str, Practice, Any]]:
+    """(number, practice, record) for each selected ticket this agent may see, in number order; one query per
+    practice involved. On the cross-practice list each ticket is read through its own practice's selector."""
+    if declared.model is not Ticket:
+        groups = [(declared, ids)]
+    else:
+        kinds: dict[str, list[int]] = {}
+        for pk, kind in ticket_list_visible_to(user=request.user).filter(pk__in=ids).values_list("pk", "kind"):
+            kinds.setdefault(kind, []).append(pk)
+        groups = [(practice_for_kind(kind), pks) for kind, pks in kinds.items()]
+    found = []
+    for owner, pks in groups:
+        if owner is None:
+            continue  # a kind no practice shows in the workspace: not found here
+        visible = owner.visible(user=request.user).select_related(None).prefetch_related(None)
+        found += [(t.number, owner, t) for t in visible.filter(pk__in=pks)]
+    return sorted(found, key=lambda found_one: found_one[0])
+
+
+def _bulk_try(practice: Practice, request: HttpRequest, ticket: Any, action: str) -> tuple[int, str]:
+    """Run one bulk action on one ticket in its own transaction: (200, "") or (status, reason)."""
+    try:
+        with transaction.atomic():
+            _bulk_one(practice, request, ticket, action)
+    except _NotInPractice:
+        return 409, str(_("not a step of its practice"))
+    except ValidationError as error:
+        return 400, _reason(error)
+    except (PermissionDenied, TransitionNotAllowed, ConcurrentTransition) as error:
+        return 409, _reason(error)
+    return 200, ""
+
+
+class _NotInPractice(Exception):
+    """The transition asked for is not a bulk action of this ticket's practice."""
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -533,7 +581,7 @@ def _bulk_one(practice: Practice, request: HttpRequest, ticket: Any, action: str
     elif action.startswith("transition:"):
         declared = practice.transition(action.split(":", 1)[1])
         if declared is None or not declared.bulk:
-            raise ValidationError(_("Unknown action."))
+            raise _NotInPractice
         _input, service, mapper = practice.transitions_table[declared.name]
         service(**kwargs, **mapper({}))
     else:

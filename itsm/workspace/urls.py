@@ -39,4 +39,6 @@ urlpatterns = [
     path(f"workspace/{P}/{NUMBER}/comment/", views.ticket_comment, name="comment"),
     path(f"workspace/{P}/{NUMBER}/attach/", views.ticket_attach, name="attach"),
     path(f"workspace/{P}/{NUMBER}/transition/<slug:name>/", views.ticket_transition, name="transition"),
+    path(f"workspace/{P}/{NUMBER}/watchers/", views.ticket_watchers, name="watchers"),
+    path(f"workspace/{P}/{NUMBER}/suggestion/", views.ticket_suggestion, name="suggestion"),
 ]

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,9 +31,10 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from itsm.enums import JournalKind
 from itsm.models import SavedFilter, Team, Ticket
+from itsm.registry import suggestion_provider
 from itsm.rules import is_agent
-from itsm.selectors import attachment_list_visible_to, journal_visible_to, ticket_list_visible_to
-from itsm.services import attachment_add
+from itsm.selectors import attachment_list_visible_to, journal_visible_to, ticket_list_visible_to, watchers_of
+from itsm.services import attachment_add, ticket_watcher_remove, ticket_watchers_add
 from itsm.workspace import Column, Practice, practice_for_kind, practice_for_slug, practices, shared_columns
 from itsm.workspace.cells import cell_html
 from itsm.workspace.filtersets import TicketFilterSet
@@ -406,6 +408,12 @@ def _filter_fields(practice: Practice, filterset, request: HttpRequest) -> list[
             entry |= {"kind": "multi", "options": [(str(v), label) for v, label in field.choices]}
         elif isinstance(field, django_forms.NullBooleanField | django_forms.BooleanField):
             entry |= {"kind": "bool"}
+        elif isinstance(field, django_forms.ModelMultipleChoiceField):
+            # Several records by id (categories): labels may name a parent, read in the same query.
+            queryset = field.queryset
+            if any(f.name == "parent" for f in queryset.model._meta.fields):
+                queryset = queryset.select_related("parent")
+            entry |= {"kind": "multi", "options": [(str(o.pk), str(o)) for o in queryset[:200]]}
         elif isinstance(field, django_forms.ModelChoiceField):
             queryset = field.queryset
             if queryset.model is get_user_model():
@@ -719,8 +727,25 @@ def render_detail(
         "sla_clocks": clocks_for_display(ticket=ticket),
         "conflict": conflict,
         "list_url": reverse("workspace:list", args=[practice.slug]),
+        **_watchers_context(request, ticket),
+        "suggestion": _suggestion(ticket),
     }
     return render(request, "workspace/detail.html", context, status=status)
+
+
+def _watchers_context(request: HttpRequest, ticket: Any, *, error: str = "") -> dict:
+    """The watchers panel: the list (one query), whether the current agent is on it, and an add-by-username error."""
+    watchers = list(watchers_of(ticket=ticket))
+    return {
+        "watchers": watchers,
+        "watching": any(w.user_id == request.user.pk for w in watchers),
+        "watcher_error": error,
+    }
+
+
+def _suggestion(ticket: Any) -> dict | None:
+    provider = suggestion_provider()
+    return provider.pending(ticket) if provider is not None else None
 
 
 def _fields_form(practice: Practice, ticket: Any, data=None):
@@ -883,6 +908,70 @@ def ticket_attach(request: HttpRequest, practice: str, number: str) -> HttpRespo
     else:
         messages.error(request, _("Choose a file to attach."))
     return redirect(detail_url(declared, ticket) + "#attachments")
+
+
+@agent_required
+@require_POST
+def ticket_watchers(request: HttpRequest, practice: str, number: str) -> HttpResponse:
+    """The watchers panel: "watch" / "unwatch" for the current agent, "add" / "remove" someone by username. With htmx
+    the panel is swapped in place; otherwise back to the ticket page. An unknown username is a 400 naming it."""
+    declared = get_practice(practice)
+    ticket = get_ticket(declared, request, number)
+    action = request.POST.get("action", "")
+    username = (request.POST.get("username") or "").strip()
+    error, status = "", 200
+    try:
+        if action in ("watch", "unwatch"):
+            user = request.user
+        elif action in ("add", "remove"):
+            users = User.objects.filter(username=username)
+            user = (users.filter(is_active=True) if action == "add" else users).first()
+            if user is None:
+                raise ValidationError({"username": _("No active user “%(name)s”.") % {"name": username}})
+        else:
+            raise ValidationError({"action": _("Unknown action.")})
+        if action in ("watch", "add"):
+            ticket_watchers_add(ticket=ticket, users=[user], by=request.user)
+        else:
+            ticket_watcher_remove(ticket=ticket, user=user, by=request.user)
+    except ValidationError as exc:
+        error, status = " ".join(exc.messages), 400
+    if getattr(request, "htmx", None):
+        context = {"practice": declared, "ticket": ticket, **_watchers_context(request, ticket, error=error)}
+        return render(request, "workspace/partials/watchers.html", context, status=status)
+    if error:
+        messages.error(request, error)
+    return redirect(detail_url(declared, ticket) + "#watchers")
+
+
+@agent_required
+@require_POST
+def ticket_suggestion(request: HttpRequest, practice: str, number: str) -> HttpResponse:
+    """Apply (through the categoriser's service, journaled with its confidence) or dismiss the pending category
+    suggestion; 409 when none is pending any more."""
+    declared = get_practice(practice)
+    ticket = get_ticket(declared, request, number)
+    provider = suggestion_provider()
+    action = request.POST.get("action", "")
+    if provider is None or action not in ("apply", "dismiss"):
+        raise Http404
+    if provider.pending(ticket) is None:
+        messages.error(request, _("%(number)s has no suggestion to apply any more.") % {"number": number})
+        return render_detail(request, declared, ticket, status=409)
+    try:
+        with transaction.atomic():
+            if action == "apply":
+                provider.apply(ticket=ticket, by=request.user)
+            else:
+                provider.dismiss(ticket=ticket, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return render_detail(request, declared, get_ticket(declared, request, number), status=400)
+    if action == "apply":
+        messages.success(request, _("Suggestion applied."))
+    else:
+        messages.success(request, _("Suggestion dismissed."))
+    return redirect(detail_url(declared, ticket))
 
 
 @agent_required

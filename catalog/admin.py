@@ -2,7 +2,10 @@
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.db.models import Max
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import (
@@ -120,8 +123,37 @@ class CatalogItemAdmin(admin.ModelAdmin):
         (None, {"fields": ("name", "category", "service", "icon", "short_description", "description", "active")}),
         (_("Who may order"), {"fields": ("availability", "groups", "max_quantity", "order")}),
         (_("Approval and fulfilment"), {"fields": ("approval_policy", "fulfilment_group", "tasks_in_parallel")}),
+        (_("Service levels"), {"fields": ("applicable_sla_definitions",)}),
     )
+    readonly_fields = ("applicable_sla_definitions",)
     inlines = (CatalogVariableInline, FulfilmentTaskTemplateInline, CatalogItemVersionInline)
+
+    @admin.display(description=_("SLA definitions that apply"))
+    def applicable_sla_definitions(self, obj: CatalogItem) -> str:
+        """The active requested-item definitions whose catalog-item match takes this item: those naming it, and
+        those naming none (any item; their other match fields still apply). Edited in the SLA definition admin."""
+        from slas.models import SLADefinition
+
+        if obj is None or obj.pk is None:
+            return _("Save the item first.")
+        definitions = (
+            SLADefinition.objects.filter(practice="requested_item", active=True)
+            .filter(models.Q(match_catalog_items=obj) | models.Q(match_catalog_items__isnull=True))
+            .distinct()
+            .order_by("order", "name")
+        )
+        own = set(obj.sla_definitions.values_list("pk", flat=True))
+        rows = [
+            (
+                reverse("admin:slas_sladefinition_change", args=[d.pk]),
+                d.name,
+                _("this item") if d.pk in own else _("any item"),
+            )
+            for d in definitions
+        ]
+        if not rows:
+            return _("None: requested items of this item get no SLA clock.")
+        return format_html("<ul>{}</ul>", format_html_join("", '<li><a href="{}">{}</a> ({})</li>', rows))
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(latest_version=Max("versions__number"))

@@ -11,6 +11,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
 from itsm.enums import Priority, StateCategory
+from itsm.models import Category
 from slas.business_time import format_clock, parse_clock
 from slas.models import Holiday, Schedule, ScheduleSpan, SLAAction, SLAClock, SLADefinition
 from slas.replay import sla_preview
@@ -188,6 +189,8 @@ class _SLADefinitionFormBase(forms.ModelForm):
             "match_services",
             "match_configuration_items",
             "match_assignment_groups",
+            "match_categories",
+            "match_catalog_items",
             "schedule",
             "schedule_source",
             "thresholds",
@@ -203,6 +206,17 @@ class _SLADefinitionFormBase(forms.ModelForm):
         if self.instance.pk:
             self.initial["duration"] = format_duration(self.instance.duration_seconds)
         self.initial.setdefault("match_priorities", self.instance.match_priorities or [])
+        if "match_categories" in self.fields:  # names show the parent: one query, not one per option
+            self.fields["match_categories"].queryset = Category.objects.select_related("parent")
+
+    def clean(self):
+        cleaned = super().clean()
+        # The many-to-many match sets are saved after the model is validated: the model checks the ones submitted.
+        self.instance.pending_match_sets = {
+            "categories": list(cleaned.get("match_categories") or ()),
+            "catalog_items": list(cleaned.get("match_catalog_items") or ()),
+        }
+        return cleaned
 
     def clean_duration(self) -> int:
         try:
@@ -294,14 +308,29 @@ class SLADefinitionAdmin(admin.ModelAdmin):
     list_display = ("name", "practice", "sla_type", "target", "duration_display", "schedule", "active", "order")
     list_filter = ("practice", "sla_type", "target", "active")
     search_fields = ("name",)
-    filter_horizontal = ("match_services", "match_configuration_items", "match_assignment_groups")
+    filter_horizontal = (
+        "match_services",
+        "match_configuration_items",
+        "match_assignment_groups",
+        "match_categories",
+        "match_catalog_items",
+    )
     inlines = [SLAActionInline]
     actions = ["preview_30_days", "activate"]
     fieldsets = [
         (None, {"fields": ["name", "sla_type", "target", "practice", "order", "active", "replaces"]}),
         (
             _("Applies to"),
-            {"fields": ["match_priorities", "match_services", "match_configuration_items", "match_assignment_groups"]},
+            {
+                "fields": [
+                    "match_priorities",
+                    "match_services",
+                    "match_configuration_items",
+                    "match_assignment_groups",
+                    "match_categories",
+                    "match_catalog_items",
+                ]
+            },
         ),
         (_("Conditions"), {"fields": [f"{n}_{part}" for n in CONDITIONS for part in ("categories", "assigned")]}),
         (_("Time"), {"fields": ["duration", "schedule", "schedule_source", "thresholds"]}),

@@ -9,7 +9,12 @@ def _definition_matches_changed(sender, instance, action, **kwargs) -> None:
     if action.startswith("post_"):
         from slas.models import SLADefinition
 
-        SLADefinition.objects.filter(pk=instance.pk).update(updated_at=timezone.now())
+        if not kwargs.get("reverse"):
+            changed = SLADefinition.objects.filter(pk=instance.pk)
+        else:  # edited from the other side (e.g. a catalog item's definitions): pk_set holds the definitions
+            pk_set = kwargs.get("pk_set")
+            changed = SLADefinition.objects.filter(pk__in=pk_set) if pk_set else SLADefinition.objects.all()
+        changed.update(updated_at=timezone.now())
         from slas.services import definitions_cache_clear
 
         definitions_cache_clear()
@@ -26,7 +31,13 @@ class SlasConfig(AppConfig):
         for model in (SLADefinition, SLAAction, Schedule, ScheduleSpan, Holiday):
             post_save.connect(definitions_cache_clear, sender=model, dispatch_uid=f"sla-cache-save-{model.__name__}")
             post_delete.connect(definitions_cache_clear, sender=model, dispatch_uid=f"sla-cache-del-{model.__name__}")
-        for field in ("match_services", "match_configuration_items", "match_assignment_groups"):
+        for field in (
+            "match_services",
+            "match_configuration_items",
+            "match_assignment_groups",
+            "match_categories",
+            "match_catalog_items",
+        ):
             m2m_changed.connect(
                 _definition_matches_changed,
                 sender=getattr(SLADefinition, field).through,

@@ -22,6 +22,11 @@ class Snapshot:
     configuration_item_id: int | None
     assignment_group_id: int | None
     assigned: bool
+    # The ticket's own category and subcategory (`category` above is the state category), and for a requested item
+    # the catalog item it was ordered from (it never changes).
+    ticket_category_id: int | None = None
+    ticket_subcategory_id: int | None = None
+    catalog_item_id: int | None = None
 
     @classmethod
     def of(cls, ticket) -> Snapshot:
@@ -32,6 +37,9 @@ class Snapshot:
             configuration_item_id=ticket.configuration_item_id,
             assignment_group_id=ticket.assignment_group_id,
             assigned=ticket.assigned_to_id is not None,
+            ticket_category_id=ticket.category_id,
+            ticket_subcategory_id=ticket.subcategory_id,
+            catalog_item_id=catalog_item_of(ticket),
         )
 
     def with_field(self, field: str, raw: str) -> Snapshot:
@@ -43,7 +51,22 @@ class Snapshot:
             return replace(self, assigned=value is not None)
         if field in ("service", "configuration_item", "assignment_group"):
             return replace(self, **{f"{field}_id": value})
+        if field in ("category", "subcategory"):
+            return replace(self, **{f"ticket_{field}_id": value})
         return self
+
+
+def catalog_item_of(ticket) -> int | None:
+    """The catalog item a requested item was ordered from (one query when given the kernel Ticket row)."""
+    from itsm.enums import TicketKind
+
+    if ticket.kind != TicketKind.REQUESTED_ITEM:
+        return None
+    if hasattr(ticket, "catalog_item_id"):
+        return ticket.catalog_item_id
+    from requests_app.models import RequestedItem
+
+    return RequestedItem.objects.filter(pk=ticket.pk).values_list("catalog_item_id", flat=True).first()
 
 
 def condition_holds(condition: dict, snapshot: Snapshot) -> bool:
@@ -85,8 +108,27 @@ def condition_problems(name: str, condition: Any, *, required: bool) -> list[str
     return problems
 
 
-def definition_problems(definition) -> dict[str, list[str]]:
-    """Everything wrong with a definition, by field; contradictions are explained (empty when it is sound)."""
+def match_problems(definition, *, categories=None, catalog_items=None) -> dict[str, str]:
+    """Match sets that cannot fit the definition's practice: categories of another practice, catalog items on a
+    practice other than requested items. `categories` / `catalog_items` are the values about to be saved (a form's);
+    by default the saved ones are checked."""
+    from itsm.enums import TicketKind
+
+    if definition.pk:
+        categories = definition.match_categories.all() if categories is None else categories
+        catalog_items = definition.match_catalog_items.all() if catalog_items is None else catalog_items
+    problems = {}
+    foreign = sorted(str(c) for c in categories or () if c.practice != definition.practice)
+    if foreign:
+        problems["match_categories"] = f"Not categories of the {definition.practice} practice: {', '.join(foreign)}."
+    if catalog_items and definition.practice != TicketKind.REQUESTED_ITEM:
+        problems["match_catalog_items"] = "Catalog items only apply to the requested-item practice."
+    return problems
+
+
+def definition_problems(definition, *, categories=None, catalog_items=None) -> dict[str, list[str]]:
+    """Everything wrong with a definition, by field; contradictions are explained (empty when it is sound).
+    `categories` and `catalog_items` are match sets about to be saved (see match_problems)."""
     problems: dict[str, list[str]] = {}
 
     def add(field: str, message: str) -> None:
@@ -115,6 +157,8 @@ def definition_problems(definition) -> dict[str, list[str]]:
     priorities = definition.match_priorities
     if not isinstance(priorities, list) or any(p not in (1, 2, 3, 4) for p in priorities):
         add("match_priorities", "Priorities are a list of 1 to 4 (empty: any).")
+    for field, message in match_problems(definition, categories=categories, catalog_items=catalog_items).items():
+        add(field, message)
     reset = definition.reset_condition
     if isinstance(reset, dict) and reset and not reset.get("state_category"):
         add("reset_condition", "A reset fires on entering state categories; name them.")

@@ -29,6 +29,8 @@ class DefinitionSpec:
     stop: dict
     reset: dict
     cancel: dict
+    categories: frozenset[int] = frozenset()
+    catalog_items: frozenset[int] = frozenset()
 
     @property
     def percents(self) -> tuple[int, ...]:
@@ -40,6 +42,12 @@ class DefinitionSpec:
             and (not self.services or snapshot.service_id in self.services)
             and (not self.configuration_items or snapshot.configuration_item_id in self.configuration_items)
             and (not self.groups or snapshot.assignment_group_id in self.groups)
+            and (
+                not self.categories
+                or snapshot.ticket_category_id in self.categories
+                or snapshot.ticket_subcategory_id in self.categories
+            )
+            and (not self.catalog_items or snapshot.catalog_item_id in self.catalog_items)
         )
 
 

@@ -123,6 +123,25 @@ class SLADefinition(models.Model):
         "catalog.ConfigurationItem", verbose_name=_("configuration items"), blank=True
     )
     match_assignment_groups = models.ManyToManyField(Team, verbose_name=_("assignment groups"), blank=True)
+    match_categories = models.ManyToManyField(
+        "itsm.Category",
+        verbose_name=_("categories"),
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "Categories or subcategories of the definition's practice; a ticket matches by either. Empty: any."
+        ),
+    )
+    match_catalog_items = models.ManyToManyField(
+        "catalog.CatalogItem",
+        verbose_name=_("catalog items"),
+        blank=True,
+        related_name="sla_definitions",
+        help_text=_(
+            "Requested items only: an item matches by the catalog item it was ordered from, whatever its version. "
+            "Empty: any."
+        ),
+    )
     start_condition = models.JSONField(_("start condition"), default=dict)
     pause_condition = models.JSONField(_("pause condition"), default=dict, blank=True)
     stop_condition = models.JSONField(_("stop condition"), default=dict)
@@ -154,7 +173,8 @@ class SLADefinition(models.Model):
     def clean(self) -> None:
         from slas.conditions import definition_problems
 
-        problems = definition_problems(self)
+        # A form sets `pending_match_sets` to the many-to-many values it is about to save.
+        problems = definition_problems(self, **getattr(self, "pending_match_sets", {}))
         if problems:
             raise ValidationError(problems)
 

@@ -34,7 +34,15 @@ from slas.services import (
     state_of,
 )
 
-TRACKED_FIELDS = ("priority", "assigned_to", "service", "configuration_item", "assignment_group")
+TRACKED_FIELDS = (
+    "priority",
+    "assigned_to",
+    "service",
+    "configuration_item",
+    "assignment_group",
+    "category",
+    "subcategory",
+)
 
 
 @dataclass
@@ -76,6 +84,9 @@ def _fields(snapshot: Snapshot) -> tuple:
 
 
 def replay_ticket(
+        snapshot.ticket_category_id,
+        snapshot.ticket_subcategory_id,
+        snapshot.catalog_item_id,
     *,
     ticket: Ticket,
     definitions: Iterable[SLADefinition] | None = None,

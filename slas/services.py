@@ -232,6 +232,8 @@ def _build_spec(definition: SLADefinition) -> DefinitionSpec:
         if definition.pk
         else frozenset(),
         groups=frozenset(g.pk for g in definition.match_assignment_groups.all()) if definition.pk else frozenset(),
+        categories=frozenset(c.pk for c in definition.match_categories.all()) if definition.pk else frozenset(),
+        catalog_items=frozenset(i.pk for i in definition.match_catalog_items.all()) if definition.pk else frozenset(),
         start=definition.start_condition or {},
         pause=definition.pause_condition or {},
         stop=definition.stop_condition or {},
@@ -267,7 +269,13 @@ def definitions_for(*, practice: str) -> list[SLADefinition]:
     definitions = list(
         SLADefinition.objects.filter(active=True, practice=practice)
         .select_related("schedule")
-        .prefetch_related("match_services", "match_configuration_items", "match_assignment_groups")
+        .prefetch_related(
+            "match_services",
+            "match_configuration_items",
+            "match_assignment_groups",
+            "match_categories",
+            "match_catalog_items",
+        )
         .order_by("order", "pk")
     )
     _DEFINITIONS[practice] = (version, definitions)

@@ -175,6 +175,8 @@ class SLADefinitionSerializer(serializers.ModelSerializer):
     match_services = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     match_configuration_items = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     match_assignment_groups = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    match_categories = serializers.StringRelatedField(many=True, read_only=True)
+    match_catalog_items = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     actions = SLAActionSerializer(many=True, read_only=True)
 
     class Meta:
@@ -192,6 +194,8 @@ class SLADefinitionSerializer(serializers.ModelSerializer):
             "match_services",
             "match_configuration_items",
             "match_assignment_groups",
+            "match_categories",
+            "match_catalog_items",
             "start_condition",
             "pause_condition",
             "stop_condition",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -12,6 +13,7 @@ from rest_framework.response import Response
 
 from itsm.api.permissions import IsAgent
 from itsm.enums import TicketKind
+from itsm.models import Category
 from itsm.rules import is_admin, is_agent
 from slas.api.serializers import (
     ComplianceReportSerializer,
@@ -94,7 +96,12 @@ class SLADefinitionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return SLADefinition.objects.select_related("schedule").prefetch_related(
-            "match_services", "match_configuration_items", "match_assignment_groups", "actions__team"
+            "match_services",
+            "match_configuration_items",
+            "match_assignment_groups",
+            Prefetch("match_categories", queryset=Category.objects.select_related("parent")),
+            "match_catalog_items",
+            "actions__team",
         )
 
     @extend_schema(request=PreviewInputSerializer, responses=PreviewSerializer, summary="What-if replay")

@@ -200,11 +200,23 @@ def is_creating() -> bool:
 
 
 def steps_journal(*, ticket: Ticket, steps: list[Step]) -> None:
-    """Save and journal the steps' changes: each step's field changes by the system, then a note naming its source."""
+    """Save and journal the steps' changes: each step's field changes by the system, then a note naming its source.
+
+    The plan changed the ticket object for all steps at once; each step is saved with the ticket as that step left
+    it, journaled (one ticket version) and its SLA clocks evaluated at its journal instant, as the replay of the
+    journal evaluates each version (docs/sla-engine.md, "Several changes at one instant")."""
+    from slas.services import sla_evaluate
+
+    for step in reversed(steps):
+        for name, old, _new in step.changes:
+            setattr(ticket, name, old)
     for step in steps:
         if step.changes:
+            for name, _old, new in step.changes:
+                setattr(ticket, name, new)
             ticket.save(update_fields=[*{name for name, _old, _new in step.changes}, "updated_at"])
-            journal_field_changes(ticket=ticket, actor=None, changes=step.changes)
+            entries = journal_field_changes(ticket=ticket, actor=None, changes=step.changes)
+            sla_evaluate(ticket=ticket, at=entries[0].created_at)
         if step.watchers:
             step.watchers = ticket_watchers_add(ticket=ticket, users=step.watchers, by=None)
         if step.changes or step.note or step.watchers:
@@ -221,17 +233,13 @@ def steps_journal(*, ticket: Ticket, steps: list[Step]) -> None:
 def apply_rules_on_create(*, ticket: Ticket, by: User | None = None) -> list[Step]:
     """Apply the assignment rules, the team's routing and the category suggestion to a ticket just created, then
     fire the 'created' triggers. Called once by each practice's create service, right after the ticket is created
-    (journaled and SLA-evaluated); the SLA clocks are evaluated again when a rule changed the ticket. `by` is who
-    created it; the changes are the system's, each journaled with the rule that made it."""
+    (journaled and SLA-evaluated); the SLA clocks are evaluated again after each step that changed the ticket.
+    `by` is who created it; the changes are the system's, each journaled with the rule that made it."""
     from automation.triggers import triggers_fire
 
     with creating():
         steps = creation_plan(ticket, advance=True)
         steps_journal(ticket=ticket, steps=steps)
-    if any(step.changes for step in steps):
-        from slas.services import sla_evaluate
-
-        sla_evaluate(ticket=ticket)
     triggers_fire(ticket=ticket, event="created", key=f"created:{ticket.pk}")
     return steps
 

@@ -179,7 +179,12 @@ def evaluate(
     *,
     may_start: bool = True,
 ) -> list[ClockState]:
-    """Apply the definition to the ticket at `now`; returns the clocks it touched (the active one, a new one)."""
+    """Apply one change of the ticket (its snapshot after the change) at `now`; returns the clocks it touched (the
+    active one, a new one).
+
+    Called once per change, in journal order, by the live path and the replay alike, also for changes that share an
+    instant: every intermediate state counts, so a clock started and stopped at the same `now` is returned completed
+    with zero elapsed (met), never dropped (docs/sla-engine.md, "Several changes at one instant")."""
     if active is None:
         if may_start and _should_start(spec, snapshot):
             return [start(spec, calendar, snapshot, now)]

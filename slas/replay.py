@@ -56,14 +56,18 @@ class Replayed:
 
 
 def _history(ticket: Ticket, entries: list[JournalEntry]) -> list[tuple[datetime, Snapshot]]:
-    """The ticket's snapshot after each journaled change, oldest first (initial fields recovered backwards)."""
+    """The ticket's snapshot after each journaled change, oldest first (initial fields recovered backwards).
+
+    One change is one ticket version (a transition, or the field changes saved together), as the live path evaluates
+    after each; changes sharing an instant are each evaluated, in journal order, so a clock can start and stop at one
+    instant. Entries without a version (imported history) that share an instant are taken as one change."""
     changes = [e for e in entries if e.kind == JournalKind.FIELD_CHANGE and e.field in TRACKED_FIELDS]
     snapshot = Snapshot.of(ticket)
     for entry in reversed(changes):
         snapshot = snapshot.with_field(entry.field, entry.old_raw)
     relevant = [e for e in entries if (e.kind == JournalKind.TRANSITION and e.state_category) or e in changes]
     history = []
-    for moment, group in groupby(relevant, key=lambda e: e.created_at):
+    for (moment, _version), group in groupby(relevant, key=lambda e: (e.created_at, e.ticket_version)):
         for entry in group:
             if entry.kind == JournalKind.TRANSITION:
                 snapshot = Snapshot(entry.state_category, *_fields(snapshot))
@@ -80,13 +84,13 @@ def _fields(snapshot: Snapshot) -> tuple:
         snapshot.configuration_item_id,
         snapshot.assignment_group_id,
         snapshot.assigned,
+        snapshot.ticket_category_id,
+        snapshot.ticket_subcategory_id,
+        snapshot.catalog_item_id,
     )
 
 
 def replay_ticket(
-        snapshot.ticket_category_id,
-        snapshot.ticket_subcategory_id,
-        snapshot.catalog_item_id,
     *,
     ticket: Ticket,
     definitions: Iterable[SLADefinition] | None = None,
@@ -168,13 +172,18 @@ def sla_recompute_ticket(*, ticket: Ticket, until: datetime | None = None, act: 
     definitions = definitions_for(practice=ticket.kind)
     replayed = replay_ticket(ticket=ticket, until=until, definitions=definitions)
     recomputed = SLAClock.objects.select_for_update().filter(ticket=ticket, definition__in=definitions)
-    existing = {(c.definition_id, int(c.started_at.timestamp())): c for c in recomputed}
+    # Clocks are matched by definition and start; a reset at the instant its clock started gives two clocks with the
+    # same start, matched in the order they were made.
+    existing: dict[tuple[int, int], list[SLAClock]] = {}
+    for c in sorted(recomputed, key=lambda c: c.pk):
+        existing.setdefault((c.definition_id, int(c.started_at.timestamp())), []).append(c)
     keep = set()
     recorded_at = timezone.now()
     new_milestones: list[tuple[SLAClock, int, int]] = []
     for record in replayed:
         key = (record.definition.pk, record.state.started_at)
-        clock = existing.get(key) or SLAClock(
+        matching = existing.get(key)
+        clock = (matching.pop(0) if matching else None) or SLAClock(
             ticket=ticket,
             definition=record.definition,
             schedule=record.schedule,

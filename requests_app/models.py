@@ -123,6 +123,9 @@ class RequestedItem(ConcurrentTransitionMixin, Ticket):
     variables = models.JSONField(_("answers"), default=dict, blank=True)
     variable_display = models.JSONField(_("answers as shown"), default=dict, blank=True)
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
+    due_date = models.DateTimeField(
+        _("due date"), null=True, blank=True, help_text=_("When the requester should have it (set by agents).")
+    )
     close_code = models.CharField(
         _("close code"), max_length=12, choices=RequestedItemCloseCode.choices, blank=True, editable=False
     )
@@ -220,6 +223,7 @@ class FulfilmentTask(ConcurrentTransitionMixin, Ticket):
     )
     position = models.PositiveSmallIntegerField(_("position"), default=1)
     instructions = models.TextField(_("instructions"), blank=True)
+    due_date = models.DateTimeField(_("due date"), null=True, blank=True, help_text=_("When the work should be done."))
     close_notes = models.TextField(_("close notes"), blank=True)
 
     class Meta:

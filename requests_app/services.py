@@ -540,8 +540,15 @@ def ticket_rate(*, ticket: Ticket, by: User, score: Any, comment: str = "") -> S
 
 # --- fields an agent changes outside the transitions (the workspace's edit form) ------------------------------------
 
-ITEM_UPDATABLE_FIELDS = ("assignment_group", "assigned_to")
-TASK_UPDATABLE_FIELDS = ("short_description", "instructions", "assignment_group", "assigned_to")
+ITEM_UPDATABLE_FIELDS = ("short_description", "description", "assignment_group", "assigned_to", "due_date")
+TASK_UPDATABLE_FIELDS = (
+    "short_description",
+    "description",
+    "instructions",
+    "assignment_group",
+    "assigned_to",
+    "due_date",
+)
 
 
 def _update(ticket: RequestedItem | FulfilmentTask, by: User, allowed: tuple[str, ...], changes: dict[str, Any]):
@@ -559,6 +566,9 @@ def _update(ticket: RequestedItem | FulfilmentTask, by: User, allowed: tuple[str
     for field, _old, value in diffs:
         setattr(ticket, field, value)
     errors = ticket_field_errors(ticket, assignable="requested items and tasks")
+    for field in ("description", "instructions"):
+        if len(getattr(ticket, field, "") or "") > TEXT_LIMIT:
+            errors[field] = f"At most {TEXT_LIMIT} characters."
     if errors:
         raise ValidationError(errors)
     ticket.save(update_fields=[*(field for field, _o, _n in diffs), "updated_at"])
@@ -569,11 +579,13 @@ def _update(ticket: RequestedItem | FulfilmentTask, by: User, allowed: tuple[str
 
 @transaction.atomic
 def requested_item_update(*, item: RequestedItem, by: User, **changes: Any) -> RequestedItem:
-    """Reassign a requested item (agents); every change journaled, SLAs re-evaluated."""
+    """Change a requested item's fields (agents): reassign, reword, set the due date or category; never its state,
+    answers or approval. Every changed field journaled (one new version), SLAs re-evaluated."""
     return _update(item, by, ITEM_UPDATABLE_FIELDS, changes)
 
 
 @transaction.atomic
 def fulfilment_task_update(*, task: FulfilmentTask, by: User, **changes: Any) -> FulfilmentTask:
-    """Reassign or reword a fulfilment task (agents); every change journaled, SLAs re-evaluated."""
+    """Reassign or reword a fulfilment task, its instructions or due date (agents); every changed field journaled,
+    SLAs re-evaluated."""
     return _update(task, by, TASK_UPDATABLE_FIELDS, changes)

@@ -24,14 +24,63 @@ class _HideInternalFromEndUsers:
         return data
 
 
-class _AllReadOnly:
-    """Requested items and tasks change through their transitions only."""
+_ITEM_STATE = "Use POST /api/v1/requested-items/{number}/cancel/ or close/; approval and fulfilment move the rest."
+_TASK_STATE = "Use POST /api/v1/fulfilment-tasks/{number}/start/, close_complete/, close_incomplete/ or skip/."
+_ANSWERS = "Fixed when the item was ordered: order again to change the answers."
+ITEM_WRITABLE = (
+    "short_description",
+    "description",
+    "assignment_group",
+    "assigned_to",
+    "due_date",
+    "category",
+    "subcategory",
+)
+TASK_WRITABLE = ("short_description", "description", "instructions", "assignment_group", "assigned_to", "due_date")
+# What an agent's PATCH may not change, and which transition does.
+ITEM_OWNED = {
+    **dict.fromkeys(("state", "state_category", "active", "resolved_at", "closed_at"), _ITEM_STATE),
+    **dict.fromkeys(("approval", "approvals"), "Approvers decide: POST /api/v1/approvals/{id}/approve/ or reject/."),
+    "rejection_reason": "Set when an approver rejects (POST /api/v1/approvals/{id}/reject/ with a comment).",
+    **dict.fromkeys(
+        ("close_code", "close_notes"),
+        "Set when the fulfilment tasks close (POST /api/v1/fulfilment-tasks/{number}/close_complete/ and the like).",
+    ),
+    **dict.fromkeys(("catalog_item", "item_version", "quantity", "variables", "answers"), _ANSWERS),
+}
+TASK_OWNED = {
+    **dict.fromkeys(("state", "state_category", "active", "closed_at"), _TASK_STATE),
+    "close_notes": "Set by close_complete, close_incomplete or skip.",
+}
+
+
+class _WritableOnly:
+    """Agents PATCH the `writable` fields only (the service checks them again). Any other field sent with a value
+    other than the current one is a 400 naming it (and the transition that owns it, from `owned`); sending back what
+    a GET returned is fine."""
+
+    writable: tuple[str, ...] = ()
+    owned: dict[str, str] = {}
 
     def get_fields(self):
         fields = super().get_fields()
-        for field in fields.values():
-            field.read_only = True
+        for name, field in fields.items():
+            if name not in self.writable:
+                field.read_only = True
         return fields
+
+    def validate(self, attrs):
+        if self.instance is None:
+            return attrs
+        current = self.to_representation(self.instance)
+        errors = {
+            name: self.owned.get(name, "This field cannot be changed.")
+            for name, value in self.initial_data.items()
+            if name not in self.writable and (name in self.owned or name in self.fields) and value != current.get(name)
+        }
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
 
 
 class RequestCreateSerializer(serializers.Serializer):
@@ -84,7 +133,7 @@ class AnswerSerializer(serializers.Serializer):
     display = serializers.CharField()
 
 
-class RequestedItemSerializer(_HideInternalFromEndUsers, _AllReadOnly, TicketFieldsSerializer):
+class RequestedItemSerializer(_HideInternalFromEndUsers, _WritableOnly, TicketFieldsSerializer):
     """A requested item (RITM) with its answers as submitted and the catalog item version they answer."""
 
     state = serializers.ChoiceField(choices=RequestedItemState.choices, read_only=True)
@@ -94,6 +143,8 @@ class RequestedItemSerializer(_HideInternalFromEndUsers, _AllReadOnly, TicketFie
     catalog_item_name = serializers.CharField(source="catalog_item.name", read_only=True)
     item_version = serializers.IntegerField(source="item_version.number", read_only=True)
     answers = serializers.SerializerMethodField()
+    writable = ITEM_WRITABLE
+    owned = ITEM_OWNED
 
     class Meta:
         model = RequestedItem
@@ -118,6 +169,7 @@ class RequestedItemSerializer(_HideInternalFromEndUsers, _AllReadOnly, TicketFie
             "service",
             "priority",
             "rejection_reason",
+            "due_date",
             "close_code",
             "close_notes",
             "opened_at",
@@ -126,7 +178,8 @@ class RequestedItemSerializer(_HideInternalFromEndUsers, _AllReadOnly, TicketFie
             "updated_at",
             "sla_clocks",
         ]
-        read_only_fields = fields
+        read_only_fields = [name for name in fields if name not in ITEM_WRITABLE]
+        extra_kwargs = {"description": {"max_length": TEXT_LIMIT}}
 
     def get_answers(self, item: RequestedItem) -> list[dict]:
         labels = {var["name"]: var["label"] for var in item.item_version.definition.get("variables", [])}
@@ -144,11 +197,13 @@ class RequestedItemSerializer(_HideInternalFromEndUsers, _AllReadOnly, TicketFie
         ).data
 
 
-class FulfilmentTaskSerializer(_AllReadOnly, TicketFieldsSerializer):
+class FulfilmentTaskSerializer(_WritableOnly, TicketFieldsSerializer):
     """A fulfilment task (agents only), with its instructions and the item it fulfils."""
 
     state = serializers.ChoiceField(choices=FulfilmentTaskState.choices, read_only=True)
     requested_item = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    writable = TASK_WRITABLE
+    owned = TASK_OWNED
 
     class Meta:
         model = FulfilmentTask
@@ -157,6 +212,7 @@ class FulfilmentTaskSerializer(_AllReadOnly, TicketFieldsSerializer):
             "requested_item",
             "position",
             "short_description",
+            "description",
             "instructions",
             "state",
             "state_category",
@@ -164,13 +220,15 @@ class FulfilmentTaskSerializer(_AllReadOnly, TicketFieldsSerializer):
             "assignment_group",
             "assigned_to",
             "service",
+            "due_date",
             "close_notes",
             "opened_at",
             "closed_at",
             "updated_at",
             "sla_clocks",
         ]
-        read_only_fields = fields
+        read_only_fields = [name for name in fields if name not in TASK_WRITABLE]
+        extra_kwargs = {"description": {"max_length": TEXT_LIMIT}, "instructions": {"max_length": TEXT_LIMIT}}
 
 
 class CloseNotesInputSerializer(serializers.Serializer):

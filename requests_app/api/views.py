@@ -3,15 +3,19 @@ agents), work fulfilment tasks (agents); transitions, the journal and attachment
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request as ApiRequest
 from rest_framework.response import Response
 
 from itsm.api.tickets import EmptyInputSerializer, ReasonInputSerializer, TicketViewSet, Transitions
+from itsm.models import Ticket
+from itsm.rules import is_agent
 from requests_app import services
 from requests_app.api.serializers import (
     CloseNotesInputSerializer,
@@ -46,6 +50,25 @@ class _NoUpdate:
     http_method_names = ["get", "post", "head", "options"]
 
 
+class _AgentsPatch:
+    """PATCH (never PUT) of the fields agents change outside the transitions, through the practice's update service;
+    the requester reading their own item gets 403 (someone else's is 404 before that)."""
+
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    update_service: Callable[..., Ticket]
+
+    def get_object(self):
+        record = super().get_object()
+        if self.request.method == "PATCH" and not is_agent(self.request.user):
+            raise PermissionDenied("Only agents change requested items and fulfilment tasks.")
+        return record
+
+    def perform_update(self, serializer) -> None:
+        serializer.instance = self.update_service(
+            **{self.record_argument: serializer.instance}, by=self.request.user, **serializer.validated_data
+        )
+
+
 class RequestViewSet(_NoUpdate, TicketViewSet):
     """Requests (REQ0001001): POST orders catalog items; end users see their own, agents all."""
 
@@ -69,14 +92,16 @@ class RequestViewSet(_NoUpdate, TicketViewSet):
         )
 
 
-class RequestedItemViewSet(_NoUpdate, TicketViewSet):
-    """Requested items (RITM0001001): the requester withdraws (cancel) or confirms (close); agents too."""
+class RequestedItemViewSet(_AgentsPatch, TicketViewSet):
+    """Requested items (RITM0001001): the requester withdraws (cancel) or confirms (close); agents too, and PATCH
+    the assignment, wording, due date and category."""
 
     permission_classes = [IsAuthenticated]
     serializer_class = RequestedItemSerializer
     transitions_table = ITEM_TRANSITIONS
     record_argument = "item"
     comment_service = staticmethod(services.requested_item_comment)
+    update_service = staticmethod(services.requested_item_update)
     filterset_class = RequestedItemFilterSet
 
     def get_queryset(self):
@@ -97,13 +122,15 @@ class RequestedItemViewSet(_NoUpdate, TicketViewSet):
         return self._run(request, "close")
 
 
-class FulfilmentTaskViewSet(_NoUpdate, TicketViewSet):
-    """Fulfilment tasks (TASK0001001); agents only. Closing the last one fulfils the item."""
+class FulfilmentTaskViewSet(_AgentsPatch, TicketViewSet):
+    """Fulfilment tasks (TASK0001001); agents only. Closing the last one fulfils the item; PATCH changes the
+    assignment, wording, instructions and due date."""
 
     serializer_class = FulfilmentTaskSerializer
     transitions_table = TASK_TRANSITIONS
     record_argument = "task"
     comment_service = staticmethod(services.fulfilment_task_comment)
+    update_service = staticmethod(services.fulfilment_task_update)
     filterset_class = FulfilmentTaskFilterSet
 
     def get_queryset(self):

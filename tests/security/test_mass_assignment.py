@@ -121,6 +121,61 @@ def test_agent_cannot_set_a_transition_owned_field(desk):
     assert incident.state == "new"
 
 
+REQUEST_FIELDS = {
+    "state": "closed",
+    "active": False,
+    "close_code": "fulfilled",
+    "close_notes": "done",
+    "rejection_reason": "no",
+    "quantity": 3,
+    "variables": {"model": "Developer"},
+    "caller": "enduser_b",
+    "assignment_group": "Desk team",
+    "assigned_to": "desk_agent",
+    "short_description": "Changed",
+    "due_date": "2020-01-01T00:00:00Z",
+    "number": "RITM9999999",
+}
+
+
+@pytest.mark.parametrize("field", sorted(REQUEST_FIELDS))
+def test_end_user_cannot_patch_their_own_requested_item(desk, end_user, field):
+    from requests_app.models import RequestedItem
+    from tests.factories.requests import laptop_item, order, ritm_of
+
+    ritm = ritm_of(order(end_user, laptop_item(approval=False)))
+    before = RequestedItem.objects.filter(pk=ritm.pk).values().get()
+    response = client_for(end_user).patch(
+        f"/api/v1/requested-items/{ritm.number}/", {field: REQUEST_FIELDS[field]}, format="json"
+    )
+    TRIED["fields"] += 1
+    assert response.status_code == 403, response.content
+    assert RequestedItem.objects.filter(pk=ritm.pk).values().get() == before
+
+
+@pytest.mark.parametrize("field", ["state", "active", "close_code", "close_notes", "rejection_reason", "quantity"])
+def test_agent_cannot_set_a_transition_owned_field_of_a_request(desk, end_user, field):
+    from requests_app.models import FulfilmentTask, RequestedItem
+    from tests.factories.requests import laptop_item, order, ritm_of
+
+    ritm = ritm_of(order(end_user, laptop_item(approval=False)))
+    task = ritm.tasks.get()
+    before = RequestedItem.objects.filter(pk=ritm.pk).values().get()
+    response = client_for(desk["agent"]).patch(
+        f"/api/v1/requested-items/{ritm.number}/", {field: REQUEST_FIELDS[field]}, format="json"
+    )
+    TRIED["fields"] += 1
+    assert response.status_code == 400 and field in response.json(), response.content
+    assert RequestedItem.objects.filter(pk=ritm.pk).values().get() == before
+    if field in ("state", "active", "close_notes"):
+        task_before = FulfilmentTask.objects.filter(pk=task.pk).values().get()
+        response = client_for(desk["agent"]).patch(
+            f"/api/v1/fulfilment-tasks/{task.number}/", {field: REQUEST_FIELDS[field]}, format="json"
+        )
+        assert response.status_code == 400 and field in response.json(), response.content
+        assert FulfilmentTask.objects.filter(pk=task.pk).values().get() == task_before
+
+
 def test_work_note_kind_refused_to_end_users(desk, end_user):
     incident = incident_factory(by=desk["agent"], caller=end_user)
     response = client_for(end_user).post(

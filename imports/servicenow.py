@@ -19,6 +19,7 @@ import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +169,13 @@ class Event:
     fields: dict[str, Any]
 
 
+def _changed(previous: Event, event: Event) -> bool:
+    """Whether an event changed the incident (a tracked field or the state): it is then one journaled version."""
+    return (event.state, event.hold) != (previous.state, previous.hold) or any(
+        previous.fields[name] != event.fields[name] for name in TRACKED
+    )
+
+
 @dataclass
 class Report:
     incidents: int = 0
@@ -304,6 +312,9 @@ class Importer:
             state=last.state,
             hold_reason=self.holds.get(last.hold) if last.state == S.ON_HOLD else None,
             opened_at=opened_at,
+            # One ticket version per imported change (the creation, then each event that changed something), as the
+            # journal records them: the SLA replay evaluates each version on its own, also at a shared instant.
+            version=1 + sum(_changed(a, b) for a, b in pairwise(events)),
             reopen_count=min(int(_value(final, "reopen_count") or 0), 32767),
             **last.fields,
         )
@@ -361,6 +372,7 @@ class Importer:
                 kind=JournalKind.TRANSITION,
                 actor=incident.opened_by,
                 created_at=min(opened_at, first.at),
+                ticket_version=1,
                 transition="create",
                 from_state="",
                 to_state=first.state,
@@ -368,8 +380,10 @@ class Importer:
             )
         ]
         previous = first
+        version = 1
         for event in events[1:]:
             at = max(event.at, entries[-1].created_at)
+            version += _changed(previous, event)
             for name in TRACKED:
                 old, new = previous.fields[name], event.fields[name]
                 if old != new:
@@ -379,6 +393,7 @@ class Importer:
                             kind=JournalKind.FIELD_CHANGE,
                             actor=event.actor,
                             created_at=at,
+                            ticket_version=version,
                             field=name,
                             old_value="" if old is None else str(old),
                             new_value="" if new is None else str(new),
@@ -393,6 +408,7 @@ class Importer:
                         kind=JournalKind.TRANSITION,
                         actor=event.actor,
                         created_at=at,
+                        ticket_version=version,
                         transition="import",
                         from_state=previous.state,
                         to_state=event.state,

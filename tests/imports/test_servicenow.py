@@ -145,3 +145,46 @@ def test_sla_clocks_are_replayed_from_the_imported_history(tmp_path):
     clock = SLAClock.objects.get(ticket__number="INC0000777")
     assert clock.has_breached and clock.stage == "completed"
     assert not OutboxMessage.objects.exists()  # history is loaded, not acted upon
+
+
+def test_events_at_the_creation_instant_are_each_a_change_for_the_slas(tmp_path):
+    """Opened, worked and resolved at one instant (three events with one timestamp): each event is its own journaled
+    version, so the replay evaluates each (docs/sla-engine.md, "Several changes at one instant") and the response and
+    resolution clocks are both met with zero elapsed, not dropped."""
+    from itsm.models import Ticket
+    from slas.models import SLAClock, SLADefinition
+
+    for name, start, stop in (
+        ("Response", ["new"], ["active", "resolved", "closed", "cancelled"]),
+        ("Resolution", ["new", "active"], ["resolved", "closed", "cancelled"]),
+    ):
+        SLADefinition.objects.create(
+            name=name,
+            target="resolution",
+            practice="incident",
+            active=True,
+            start_condition={"state_category": start},
+            stop_condition={"state_category": stop},
+            duration_seconds=3600,
+        )
+    base = (
+        "INC0000778,{state},true,0,0,0,true,Caller 1,Opened by 1,1/1/2016 09:00,x,1/1/2016 09:00,Updated by 1,"
+        "1/1/2016 09:00,Phone,L,C,S,Y,?,2 - Medium,2 - Medium,3 - Moderate,?,?,true,false,N,?,?,?,?,code 6,?,"
+        "1/1/2016 09:00,?"
+    )
+    path = tmp_path / "instant.csv"
+    rows = [base.format(state=state) for state in ("New", "Active", "Resolved")]
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    assert Importer().run(path).incidents == 1
+    ticket = Ticket.objects.get(number="INC0000778")
+    versions = list(
+        JournalEntry.objects.filter(ticket=ticket, kind=JournalKind.TRANSITION)
+        .order_by("id")
+        .values_list("ticket_version", flat=True)
+    )
+    assert versions == [1, 2, 3] and ticket.version == 3
+    clocks = SLAClock.objects.filter(ticket=ticket)
+    assert len(clocks) == 2
+    for clock in clocks:
+        assert (clock.stage, clock.has_breached, clock.business_elapsed) == ("completed", False, 0)
+        assert clock.started_at == clock.stopped_at

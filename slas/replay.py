@@ -60,7 +60,7 @@ def _history(ticket: Ticket, entries: list[JournalEntry]) -> list[tuple[datetime
 
     One change is one ticket version (a transition, or the field changes saved together), as the live path evaluates
     after each; changes sharing an instant are each evaluated, in journal order, so a clock can start and stop at one
-    instant. Entries without a version (imported history) that share an instant are taken as one change."""
+    instant. Entries without a version (written before versions were kept) that share an instant are one change."""
     changes = [e for e in entries if e.kind == JournalKind.FIELD_CHANGE and e.field in TRACKED_FIELDS]
     snapshot = Snapshot.of(ticket)
     for entry in reversed(changes):

@@ -9,6 +9,7 @@ from datetime import time
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -472,6 +473,18 @@ class ChangeConflict(models.Model):
 
     class Meta:
         ordering = ["change", "kind", "id"]
+        constraints = [
+            # A conflict is stored once: two recomputes committing at once insert the same rows (the later one's are
+            # skipped). Coalesce because NULLs are distinct in a plain unique constraint.
+            models.UniqueConstraint(
+                "change",
+                "kind",
+                Coalesce("other_change", 0),
+                Coalesce("window", 0),
+                Coalesce("configuration_item", 0),
+                name="change_conflict_once",
+            )
+        ]
         verbose_name = _("change conflict")
         verbose_name_plural = _("change conflicts")
 

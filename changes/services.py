@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django_fsm import TransitionNotAllowed
 
@@ -443,6 +443,19 @@ def _stored(change_id: int) -> set[tuple]:
     )
 
 
+# Conflict recomputes are serialised (a PostgreSQL transaction-level advisory lock; SQLite serialises writers
+# anyway): two crossing recomputes would each write both changes' rows, and read the others' half-written state.
+# Holders wait on nothing else: the conflict rows are written under this lock only, and the changes they point at are
+# locked FOR NO KEY UPDATE elsewhere, which the foreign keys' KEY SHARE locks do not wait for.
+_CONFLICTS_LOCK = 0x43484743  # "CHGC"
+
+
+def _conflicts_lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CONFLICTS_LOCK])
+
+
 @transaction.atomic
 def change_conflicts_refresh(*, change: Change, cascade: bool = True) -> list[Conflict]:
     """Recompute and store the change's conflicts; returns them.
@@ -450,12 +463,13 @@ def change_conflicts_refresh(*, change: Change, cascade: bool = True) -> list[Co
     Effects: the stored rows are replaced when they differ. With `cascade`, the changes it conflicted with before
     or conflicts with now are recomputed too (their conflicts with this one come and go with it).
     """
+    _conflicts_lock()
     found = change_conflicts_find(change=change)
     before = _stored(change.pk)
     now = {(c.kind, c.other_id, c.window_id, c.ci_id, c.reason) for c in found}
     if before != now:
         ChangeConflict.objects.filter(change=change).delete()
-        ChangeConflict.objects.bulk_create(_conflict_rows(change, found))
+        ChangeConflict.objects.bulk_create(_conflict_rows(change, found), ignore_conflicts=True)
     if cascade:
         partners = {row[1] for row in before | now if row[1]}
         partners |= set(ChangeConflict.objects.filter(other_change=change).values_list("change_id", flat=True))
@@ -567,7 +581,7 @@ def change_revert_to_new(*, change: Change, by: User, reason: str = "") -> Chang
 
 def change_on_approved(*, ticket_id: int, by: User) -> None:
     """The policy is met: the change is approved and, in Authorize, scheduled at once (as ServiceNow does)."""
-    change = Change.objects.select_for_update().get(pk=ticket_id)
+    change = Change.objects.select_for_update(no_key=True).get(pk=ticket_id)
     if change.state != ChangeState.AUTHORIZE:
         return
     change.approval = ChangeApproval.APPROVED
@@ -586,7 +600,7 @@ def change_on_approved(*, ticket_id: int, by: User) -> None:
 
 def change_on_rejected(*, ticket_id: int, by: User, comment: str = "") -> None:
     """An approver rejected: back to New (approval Rejected), pending approvals withdrawn."""
-    change = Change.objects.select_for_update().get(pk=ticket_id)
+    change = Change.objects.select_for_update(no_key=True).get(pk=ticket_id)
     if change.state != ChangeState.AUTHORIZE:
         return
     _transition(

@@ -12,10 +12,16 @@ from django_fsm import TransitionNotAllowed
 
 from changes import services
 from changes.enums import ChangeState as S
-from changes.models import Change
+from changes.models import Change, ChangeConflict
 from itsm.models import Approval, JournalEntry
 from itsm.services import approval_approve, approval_reject
-from tests.factories import AgentFactory, approval_policy_factory, change_factory
+from tests.factories import (
+    AgentFactory,
+    ConfigurationItemFactory,
+    approval_policy_factory,
+    change_factory,
+    planned_window,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.postgres]
 
@@ -115,3 +121,23 @@ def test_any_of_two_approving_at_once_schedules_once_and_refuses_the_late_one(ag
         change = Change.objects.get(pk=change.pk)
         assert change.state == S.SCHEDULED and _transitions(change).count("schedule") == 1
         assert sorted(Approval.objects.filter(ticket=change).values_list("state", flat=True)) == ["approved", "skipped"]
+
+
+def test_conflicts_recomputed_at_once_are_stored_once(agent):
+    """Two plan edits of changes on the same CI, committed at once, each recompute both changes' conflicts: the
+    stored conflicts end up once each (no duplicate rows from two delete-and-insert passes crossing)."""
+    ci = ConfigurationItemFactory(name="mail-01")
+    for _round in range(ROUNDS):
+        window = planned_window()
+        first = change_factory(by=agent, affected_cis=[ci], **window)
+        second = change_factory(by=agent, affected_cis=[ci], **window)
+        third = change_factory(by=agent, affected_cis=[ci], **window)
+        ChangeConflict.objects.all().delete()  # stale: every pass below finds the conflicts missing and writes them
+        results = _race(
+            *(partial(services.change_conflicts_refresh, change=c) for c in (first, second, third, first, second))
+        )
+        assert not [r for r in results if isinstance(r, Exception)], results
+        for change in (first, second, third):
+            rows = list(ChangeConflict.objects.filter(change=change).values_list("kind", "other_change_id"))
+            assert len(rows) == len(set(rows)) == 2, rows
+        Change.objects.filter(pk__in=[first.pk, second.pk, third.pk]).update(state=S.CANCELED)

@@ -23,6 +23,7 @@ GROUPINGS: dict[str, tuple[str, str | None]] = {
     "team": ("ticket__assignment_group_id", "ticket__assignment_group__name"),
     "service": ("ticket__service_id", "ticket__service__name"),
     "priority": ("ticket__priority", None),
+    "category": ("ticket__category_id", "ticket__category__name"),
 }
 GROUP_BY_CHOICES = [
     ("definition", gettext_lazy("SLA definition")),
@@ -30,6 +31,7 @@ GROUP_BY_CHOICES = [
     ("team", gettext_lazy("Team")),
     ("service", gettext_lazy("Service")),
     ("priority", gettext_lazy("Priority")),
+    ("category", gettext_lazy("Category")),
 ]
 OUTCOMES = ("met", "breached", "in_progress", "cancelled")
 
@@ -83,7 +85,7 @@ def _label(group_by: str, key: Any, name: str | None) -> str:
     if group_by == "priority":
         return str(Priority(key).label) if key in Priority.values else str(key)
     if key is None:
-        return _("No assignment group") if group_by == "team" else _("No service")
+        return {"team": _("No assignment group"), "category": _("No category")}.get(group_by, _("No service"))
     return name or str(key)
 
 
@@ -106,8 +108,8 @@ def sla_compliance(
 ) -> list[ComplianceRow]:
     """Per group, how many clocks started in [start, end) were met, breached, still running or cancelled.
 
-    One GROUP BY query, whatever the number of clocks or groups. Teams and services are the ticket's current
-    assignment group and service; practice is the ticket's kind.
+    One GROUP BY query, whatever the number of clocks or groups. Teams, services and categories are the ticket's
+    current assignment group, service and (top-level) category; practice is the ticket's kind.
     """
     if group_by not in GROUPINGS:
         raise ValueError(f"Unknown group_by {group_by!r}; one of {', '.join(GROUPINGS)}.")

@@ -21,6 +21,7 @@ TABLE_TITLES = {
     "team": _("By team"),
     "service": _("By service"),
     "priority": _("By priority"),
+    "category": _("By category"),
 }
 
 

@@ -8,7 +8,7 @@ from changes.enums import ChangeApproval, ChangeCloseCode, ChangeRisk, ChangeSta
 from changes.models import Change, ChangeTask
 from itsm.enums import Priority
 from itsm.filtersets import NameOrIdFilter, search_text
-from itsm.models import Team
+from itsm.models import Category, Team
 
 
 class ChangeFilterSet(django_filters.FilterSet):
@@ -24,6 +24,12 @@ class ChangeFilterSet(django_filters.FilterSet):
     assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
     service = NameOrIdFilter(queryset=Service.objects.all())
     configuration_item = NameOrIdFilter(queryset=ConfigurationItem.objects.all())
+    category = django_filters.ModelMultipleChoiceFilter(
+        distinct=False, queryset=Category.objects.filter(practice="change", parent__isnull=True)
+    )
+    subcategory = django_filters.ModelMultipleChoiceFilter(
+        distinct=False, queryset=Category.objects.filter(practice="change", parent__isnull=False)
+    )
     active = django_filters.BooleanFilter()
     planned_start = django_filters.IsoDateTimeFromToRangeFilter()
     opened_at = django_filters.IsoDateTimeFromToRangeFilter()
@@ -42,6 +48,8 @@ class ChangeFilterSet(django_filters.FilterSet):
             "assigned_to",
             "service",
             "configuration_item",
+            "category",
+            "subcategory",
             "active",
             "planned_start",
             "opened_at",

@@ -33,7 +33,15 @@ def change_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Change]:
     if not is_agent(user):
         return Change.objects.none()
     return Change.objects.select_related(
-        "caller", "opened_by", "assignment_group", "assigned_to", "service", "configuration_item", "template"
+        "caller",
+        "opened_by",
+        "assignment_group",
+        "assigned_to",
+        "service",
+        "configuration_item",
+        "category",
+        "subcategory",
+        "template",
     ).prefetch_related(
         _CLOCKS,
         Prefetch("affected_cis", queryset=ConfigurationItem.objects.only("id", "name")),

@@ -43,7 +43,7 @@ from changes.models import (
 from changes.rules import can_override_conflicts
 from changes.selectors import change_conflicts_find, ci_graph_around
 from itsm.enums import Impact, JournalKind, TicketKind, Urgency
-from itsm.models import JournalEntry, Team
+from itsm.models import Category, JournalEntry, Team
 from itsm.selectors import priority_for
 from itsm.services import (
     approval_policy_for,
@@ -70,6 +70,8 @@ CHANGE_UPDATABLE_FIELDS = (
     "assigned_to",
     "service",
     "configuration_item",
+    "category",
+    "subcategory",
     "justification",
     "implementation_plan",
     "backout_plan",
@@ -202,6 +204,8 @@ def change_create(
     planned_end: datetime | None = None,
     affected_cis: Iterable[ConfigurationItem] = (),
     affected_services: Iterable[Service] = (),
+    category: Category | None = None,
+    subcategory: Category | None = None,
 ) -> Change:
     """Raise a normal or emergency change; the requester defaults to the agent raising it."""
     ensure_agent(by, "raise changes")
@@ -223,6 +227,8 @@ def change_create(
         test_plan=test_plan,
         planned_start=planned_start,
         planned_end=planned_end,
+        category=category,
+        subcategory=subcategory,
     )
     _created(change, by)
     apply_rules_on_create(ticket=change, by=by)

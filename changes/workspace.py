@@ -8,7 +8,7 @@ from changes.filtersets import ChangeFilterSet, ChangeTaskFilterSet
 from changes.models import Change, ChangeTask
 from changes.selectors import change_list_visible_to, change_task_list_visible_to
 from itsm.enums import TicketKind
-from itsm.workspace import Column, LinkGroup, Practice, Transition, register, shared_columns
+from itsm.workspace import Column, LinkGroup, Practice, Transition, category_columns, register, shared_columns
 
 
 def _links(change: Change) -> list[LinkGroup]:
@@ -31,9 +31,10 @@ register(
         label_plural=_("Changes"),
         visible=change_list_visible_to,
         filterset=ChangeFilterSet,
-        filters=["state", "change_type", "risk", "approval", "assignment_group", "assigned_to"],
+        filters=["state", "change_type", "risk", "approval", "category", "assignment_group", "assigned_to"],
         columns=[
             *shared_columns(),
+            *category_columns(),
             Column("change_type", _("Type"), attr="get_change_type_display", sort="change_type"),
             Column("risk", _("Risk"), attr="get_risk_display"),
             Column("approval", _("Approval"), attr="get_approval_display"),
@@ -44,6 +45,7 @@ register(
             "number",
             "short_description",
             "change_type",
+            "category",
             "state",
             "risk",
             "planned_start",

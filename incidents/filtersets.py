@@ -22,10 +22,10 @@ class IncidentFilterSet(django_filters.FilterSet):
     service = NameOrIdFilter(queryset=Service.objects.all())
     configuration_item = NameOrIdFilter(queryset=ConfigurationItem.objects.all())
     category = django_filters.ModelMultipleChoiceFilter(
-        distinct=False, queryset=Category.objects.filter(practice="incident")
+        distinct=False, queryset=Category.objects.filter(practice="incident", parent__isnull=True)
     )
     subcategory = django_filters.ModelMultipleChoiceFilter(
-        distinct=False, queryset=Category.objects.filter(practice="incident")
+        distinct=False, queryset=Category.objects.filter(practice="incident", parent__isnull=False)
     )
     opened_at = django_filters.IsoDateTimeFromToRangeFilter()
     unassigned = django_filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull", label="Unassigned")

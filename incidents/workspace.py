@@ -9,7 +9,7 @@ from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
 from incidents.selectors import incident_list_visible_to
 from itsm.enums import TicketKind
-from itsm.workspace import Column, LinkGroup, Practice, Transition, register, shared_columns
+from itsm.workspace import Column, LinkGroup, Practice, Transition, category_columns, register, shared_columns
 
 
 def _links(incident: Incident) -> list[LinkGroup]:
@@ -33,9 +33,10 @@ register(
         label_plural=_("Incidents"),
         visible=incident_list_visible_to,
         filterset=IncidentFilterSet,
-        filters=["state", "priority", "assignment_group", "assigned_to", "major_incident"],
+        filters=["state", "priority", "category", "assignment_group", "assigned_to", "major_incident"],
         columns=[
             *shared_columns(),
+            *category_columns(),
             Column("hold_reason", _("Hold reason"), attr="hold_reason.name", select_related=("hold_reason",)),
             Column("major_incident", _("Major"), kind="bool"),
             Column("problem", _("Problem"), attr="problem.number", select_related=("problem",)),
@@ -45,6 +46,7 @@ register(
             "short_description",
             "state",
             "priority",
+            "category",
             "caller",
             "assignment_group",
             "assigned_to",

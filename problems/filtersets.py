@@ -7,7 +7,7 @@ from django.db.models import Q
 from catalog.models import ConfigurationItem, Service
 from itsm.enums import Priority
 from itsm.filtersets import NameOrIdFilter, search_text
-from itsm.models import Team
+from itsm.models import Category, Team
 from problems.enums import ProblemResolutionCode, ProblemState, ProblemTaskState
 from problems.models import KnowledgeArticle, Problem, ProblemTask
 
@@ -21,6 +21,12 @@ class ProblemFilterSet(django_filters.FilterSet):
     assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
     service = NameOrIdFilter(queryset=Service.objects.all())
     configuration_item = NameOrIdFilter(queryset=ConfigurationItem.objects.all())
+    category = django_filters.ModelMultipleChoiceFilter(
+        distinct=False, queryset=Category.objects.filter(practice="problem", parent__isnull=True)
+    )
+    subcategory = django_filters.ModelMultipleChoiceFilter(
+        distinct=False, queryset=Category.objects.filter(practice="problem", parent__isnull=False)
+    )
     resolution_code = django_filters.MultipleChoiceFilter(distinct=False, choices=ProblemResolutionCode.choices)
     known_error = django_filters.BooleanFilter()
     active = django_filters.BooleanFilter()
@@ -36,6 +42,8 @@ class ProblemFilterSet(django_filters.FilterSet):
             "assigned_to",
             "service",
             "configuration_item",
+            "category",
+            "subcategory",
             "resolution_code",
             "known_error",
             "active",

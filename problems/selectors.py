@@ -19,7 +19,15 @@ def problem_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Problem]:
     if not is_agent(user):
         return Problem.objects.none()
     return Problem.objects.select_related(
-        "caller", "opened_by", "assignment_group", "assigned_to", "service", "configuration_item", "duplicate_of"
+        "caller",
+        "opened_by",
+        "assignment_group",
+        "assigned_to",
+        "service",
+        "configuration_item",
+        "category",
+        "subcategory",
+        "duplicate_of",
     ).prefetch_related(
         _CLOCKS,
         Prefetch(

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from itsm.enums import TicketKind
-from itsm.workspace import Column, LinkGroup, Practice, Transition, register, shared_columns
+from itsm.workspace import Column, LinkGroup, Practice, Transition, category_columns, register, shared_columns
 from problems import services
 from problems.api.views import PROBLEM_TRANSITIONS, TASK_TRANSITIONS
 from problems.filtersets import ProblemFilterSet, ProblemTaskFilterSet
@@ -30,13 +30,14 @@ register(
         label_plural=_("Problems"),
         visible=problem_list_visible_to,
         filterset=ProblemFilterSet,
-        filters=["state", "priority", "assignment_group", "assigned_to", "known_error"],
+        filters=["state", "priority", "category", "assignment_group", "assigned_to", "known_error"],
         columns=[
             *shared_columns(),
+            *category_columns(),
             Column("known_error", _("Known error"), kind="bool"),
             Column("resolution_code", _("Resolution"), attr="get_resolution_code_display"),
         ],
-        default_columns=[*SHOWN[:4], "known_error", *SHOWN[4:]],
+        default_columns=[*SHOWN[:4], "category", "known_error", *SHOWN[4:]],
         transitions_table=PROBLEM_TRANSITIONS,
         record_argument="problem",
         transitions=[

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from catalog.models import CatalogItem, Service
 from itsm.enums import Priority
 from itsm.filtersets import NameOrIdFilter, search_text
-from itsm.models import Team
+from itsm.models import Category, Team
 from requests_app.enums import FulfilmentTaskState, RequestedItemState
 from requests_app.models import FulfilmentTask, RequestedItem
 
@@ -20,13 +20,30 @@ class RequestedItemFilterSet(django_filters.FilterSet):
     assignment_group = NameOrIdFilter(queryset=Team.objects.all())
     assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
     service = NameOrIdFilter(queryset=Service.objects.all())
+    category = django_filters.ModelMultipleChoiceFilter(
+        distinct=False, queryset=Category.objects.filter(practice="requested_item", parent__isnull=True)
+    )
+    subcategory = django_filters.ModelMultipleChoiceFilter(
+        distinct=False, queryset=Category.objects.filter(practice="requested_item", parent__isnull=False)
+    )
     active = django_filters.BooleanFilter()
     opened_at = django_filters.IsoDateTimeFromToRangeFilter()
     q = django_filters.CharFilter(method="filter_q", label="Search")
 
     class Meta:
         model = RequestedItem
-        fields = ["state", "priority", "catalog_item", "assignment_group", "assigned_to", "service", "active", "q"]
+        fields = [
+            "state",
+            "priority",
+            "catalog_item",
+            "assignment_group",
+            "assigned_to",
+            "service",
+            "category",
+            "subcategory",
+            "active",
+            "q",
+        ]
 
     def filter_q(self, queryset, name, value):
         return search_text(queryset, "RITM", value)

@@ -27,7 +27,16 @@ def requested_item_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Re
     if not user.is_authenticated:
         return RequestedItem.objects.none()
     items = RequestedItem.objects.select_related(
-        "caller", "opened_by", "request", "catalog_item", "item_version", "assignment_group", "assigned_to", "service"
+        "caller",
+        "opened_by",
+        "request",
+        "catalog_item",
+        "item_version",
+        "assignment_group",
+        "assigned_to",
+        "service",
+        "category",
+        "subcategory",
     ).prefetch_related(_CLOCKS)
     return items if is_agent(user) else items.filter(caller=user)
 

@@ -540,7 +540,15 @@ def ticket_rate(*, ticket: Ticket, by: User, score: Any, comment: str = "") -> S
 
 # --- fields an agent changes outside the transitions (the workspace's edit form) ------------------------------------
 
-ITEM_UPDATABLE_FIELDS = ("short_description", "description", "assignment_group", "assigned_to", "due_date")
+ITEM_UPDATABLE_FIELDS = (
+    "short_description",
+    "description",
+    "assignment_group",
+    "assigned_to",
+    "due_date",
+    "category",
+    "subcategory",
+)
 TASK_UPDATABLE_FIELDS = (
     "short_description",
     "description",

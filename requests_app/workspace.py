@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from itsm.enums import TicketKind
-from itsm.workspace import Column, LinkGroup, Practice, Transition, register, shared_columns
+from itsm.workspace import Column, LinkGroup, Practice, Transition, category_columns, register, shared_columns
 from requests_app import services
 from requests_app.api.views import ITEM_TRANSITIONS, TASK_TRANSITIONS
 from requests_app.filtersets import FulfilmentTaskFilterSet, RequestedItemFilterSet
@@ -19,14 +19,24 @@ register(
         label_plural=_("Requested items"),
         visible=requested_item_list_visible_to,
         filterset=RequestedItemFilterSet,
-        filters=["state", "catalog_item", "assignment_group", "assigned_to"],
+        filters=["state", "catalog_item", "category", "assignment_group", "assigned_to"],
         columns=[
             *shared_columns(),
+            *category_columns(),
             Column("request", _("Request"), attr="request.number", select_related=("request",)),
             Column("catalog_item", _("Catalog item"), attr="catalog_item.name", select_related=("catalog_item",)),
             Column("quantity", _("Quantity"), kind="number"),
         ],
-        default_columns=["number", "short_description", "state", "caller", "assignment_group", "assigned_to", "opened"],
+        default_columns=[
+            "number",
+            "short_description",
+            "state",
+            "category",
+            "caller",
+            "assignment_group",
+            "assigned_to",
+            "opened",
+        ],
         transitions_table=ITEM_TRANSITIONS,
         record_argument="item",
         transitions=[

@@ -32,7 +32,7 @@ from changes.models import (
     RiskAnswerOption,
     RiskQuestion,
 )
-from itsm.api.fields import NameOrIdRelatedField, UsernameField
+from itsm.api.fields import CategoryField, NameOrIdRelatedField, UsernameField
 from itsm.api.tickets import TEXT_LIMIT, TicketFieldsSerializer, refuse_owned
 
 _STATE = "Use POST /api/v1/changes/{number}/{transition}/ to change the state."
@@ -92,6 +92,8 @@ class ChangeSerializer(TicketFieldsSerializer):
     affected_services = NameOrIdRelatedField(queryset=Service.objects.filter(active=True), many=True, required=False)
     risk_answers = ChangeRiskAnswerSerializer(many=True, read_only=True)
     conflicts = ChangeConflictSerializer(many=True, read_only=True)
+    category = CategoryField(practice="change")
+    subcategory = CategoryField(practice="change", sub=True)
 
     class Meta:
         model = Change
@@ -114,6 +116,8 @@ class ChangeSerializer(TicketFieldsSerializer):
             "assigned_to",
             "service",
             "configuration_item",
+            "category",
+            "subcategory",
             "affected_cis",
             "affected_services",
             "template",

@@ -170,3 +170,13 @@ def shared_columns() -> list[Column]:
         Column("opened", _("Opened"), attr="opened_at", kind="datetime", sort="opened_at"),
         Column("updated", _("Updated"), attr="updated_at", kind="datetime", sort="updated_at"),
     ]
+
+
+def category_columns() -> list[Column]:
+    """The category and subcategory columns, for practices that have categories (itsm.Category of their kind)."""
+    from django.utils.translation import gettext_lazy as _
+
+    return [
+        Column("category", _("Category"), attr="category.name", select_related=("category",)),
+        Column("subcategory", _("Subcategory"), attr="subcategory.name", select_related=("subcategory",)),
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from itsm.api.fields import NameOrIdRelatedField
+from itsm.api.fields import CategoryField, NameOrIdRelatedField
 from itsm.api.tickets import TEXT_LIMIT, TicketFieldsSerializer, refuse_owned
 from itsm.rules import is_agent
 from problems.enums import ProblemResolutionCode, ProblemState, ProblemTaskState
@@ -43,6 +43,8 @@ class ProblemSerializer(TicketFieldsSerializer):
     resolution_code = serializers.ChoiceField(choices=ProblemResolutionCode.choices, read_only=True)
     duplicate_of = serializers.SlugRelatedField(slug_field="number", read_only=True)
     incidents = serializers.SlugRelatedField(slug_field="number", many=True, read_only=True)
+    category = CategoryField(practice="problem")
+    subcategory = CategoryField(practice="problem", sub=True)
 
     class Meta:
         model = Problem
@@ -62,6 +64,8 @@ class ProblemSerializer(TicketFieldsSerializer):
             "assigned_to",
             "service",
             "configuration_item",
+            "category",
+            "subcategory",
             "cause_notes",
             "workaround",
             "fix_notes",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from itsm.api.fields import CategoryField
 from itsm.api.tickets import TEXT_LIMIT, TicketFieldsSerializer
 from itsm.rules import is_agent
 from requests_app.enums import FulfilmentTaskState, RequestedItemState, RequestState
@@ -146,6 +147,8 @@ class RequestedItemSerializer(_HideInternalFromEndUsers, _WritableOnly, TicketFi
     writable = ITEM_WRITABLE
     owned = ITEM_OWNED
 
+    category = CategoryField(practice="requested_item")
+    subcategory = CategoryField(practice="requested_item", sub=True)
     class Meta:
         model = RequestedItem
         fields = [
@@ -168,6 +171,8 @@ class RequestedItemSerializer(_HideInternalFromEndUsers, _WritableOnly, TicketFi
             "assigned_to",
             "service",
             "priority",
+            "category",
+            "subcategory",
             "rejection_reason",
             "due_date",
             "close_code",

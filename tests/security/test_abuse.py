@@ -98,6 +98,42 @@ def test_login_failures_are_recorded_for_the_admin(victim):
     report("abuse", f"{ATTEMPTS['tried']} login attempts tried")
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("entry", ["form", "token"])
+def test_fifty_parallel_guesses_lock_the_account(entry):
+    """50 wrong passwords for one account at once, from 50 addresses, each on its own database connection (as 50
+    web workers would be): none is a 500, the account ends locked (the right password is refused), and the failures
+    are all counted, not lost to concurrent updates of the attempt rows."""
+    from axes.models import AccessAttempt
+    from django.db import connection
+
+    require_service(connection.vendor == "postgresql", "PostgreSQL is not available")
+    UserFactory(username="victim", is_staff=True, password="correct-horse")
+    barrier = threading.Barrier(50)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def guess(n: int) -> None:
+        try:
+            barrier.wait()
+            response = _login(entry, "victim", f"wrong-{n}", f"198.18.{n // 250}.{n % 250 + 1}")
+            with lock:
+                statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(statuses) == 50 and max(statuses) < 500, statuses
+    assert not _signed_in(entry, _login(entry, "victim", "correct-horse", "192.0.2.99"))
+    counted = sum(AccessAttempt.objects.filter(username="victim").values_list("failures_since_start", flat=True))
+    assert counted >= 50, counted
+    report("abuse", f"50 parallel wrong passwords ({entry}): {counted} counted, locked, no 500")
+
+
 # --- API throttling ---------------------------------------------------------------------------------------------
 
 

@@ -74,3 +74,21 @@ def test_filter_by_category_and_constant_list_queries(agent, categories, ritms):
     assert [r["number"] for r in client.get(RITMS, {"subcategory": laptop.pk}).json()["results"]] == [ritms[0].number]
     assert len(client.get(RITMS, {"category": [hardware.pk, access.pk]}).json()["results"]) == 2
     assert client.get(RITMS, {"category": laptop.pk}).status_code == 400  # a subcategory is not a category
+
+
+def test_patch_category_over_the_api(agent, categories, ritms):
+    hardware, _access, laptop, _foreign = categories
+    client = client_for(agent)
+    url = f"{RITMS}{ritms[0].number}/"
+    response = client.patch(url, {"category": "Hardware", "subcategory": laptop.pk}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["category"] == "Hardware" and response.json()["subcategory"] == "Laptop"
+    for payload, field in (
+        ({"category": "Network"}, "category"),  # an incident category
+        ({"category": "Access"}, "subcategory"),  # Laptop is not under Access
+        ({"subcategory": "Nope"}, "subcategory"),
+    ):
+        response = client.patch(url, payload, format="json")
+        assert response.status_code == 400 and field in response.json(), response.json()
+    ritm = RequestedItem.objects.get(pk=ritms[0].pk)
+    assert (ritm.category, ritm.subcategory) == (hardware, laptop)

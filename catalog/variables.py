@@ -8,6 +8,7 @@ Every error is keyed by the variable's name, so the caller can name it in its 40
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -116,13 +117,19 @@ def _matches(var: dict, stored: Any, expected: str) -> bool:
 
 
 def variables_validate(
-    *, definition: dict, values: dict[str, Any] | None, files: dict[str, Any] | None = None
+    *,
+    definition: dict,
+    values: dict[str, Any] | None,
+    files: dict[str, Any] | None = None,
+    resolve_upload: Callable[[str, Any], Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Check every answer against the form definition; returns (stored values, display texts).
 
     Hidden questions (whose show-when rule does not hold) are not required and their answers are dropped. Attachment
-    answers come in `files` (an uploaded file per name) and are checked like every attachment; the stored value is
-    the file name (the caller attaches the file to the ticket). Raises ValidationError({name: message, ...}).
+    answers come in `files` (an uploaded file per name) or, where `resolve_upload` is given, as the id of a file
+    uploaded before (`resolve_upload(name, value)` returns the file, or None when the id is not usable); either way
+    they are checked like every attachment; the stored value is the file name (the caller attaches the file to the
+    ticket). Raises ValidationError({name: message, ...}).
     """
     values = dict(values or {})
     files = dict(files or {})
@@ -133,10 +140,18 @@ def variables_validate(
     parsed: dict[str, tuple[Any, str]] = {}
     for name, var in variables.items():
         if var["type"] == V.ATTACHMENT:
-            if not _missing(values.get(name)):
-                errors[name] = "Upload the file (multipart form) instead of sending a value."
-                continue
             upload = files.get(name)
+            if not _missing(values.get(name)):
+                if resolve_upload is None:
+                    errors[name] = "Upload the file (multipart form) instead of sending a value."
+                    continue
+                upload = resolve_upload(name, values[name])
+                if upload is None:
+                    errors[name] = (
+                        "No upload with this id is waiting for you (unknown, someone else's, already used or expired):"
+                        " upload the file with POST /api/v1/uploads/ and send the id it returns."
+                    )
+                    continue
             if upload is None:
                 continue
             from itsm.services import attachment_validate

@@ -3,6 +3,10 @@ fulfilment tasks (TASK), the requester's manager, and satisfaction ratings of re
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+from pathlib import PurePath
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -277,3 +281,39 @@ class SatisfactionRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.score}/5"
+
+
+def upload_path(instance: Upload, filename: str) -> str:
+    # As for attachments: the stored name is random, with the validated extension; never the user's name.
+    return f"uploads/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+class Upload(models.Model):
+    """A file an API client uploaded ahead of an order, waiting to become the answer of an attachment question.
+
+    Only its owner can use it (by its random id); ordering turns it into an attachment of the requested item and
+    removes it; unused ones expire after ITSM_UPLOAD_EXPIRY_HOURS.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="+"
+    )
+    file = models.FileField(upload_to=upload_path, max_length=255)
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["owner", "created_at"], name="upload_owner_created")]
+        verbose_name = _("upload")
+        verbose_name_plural = _("uploads")
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def expires_at(self):
+        return self.created_at + timedelta(hours=settings.ITSM_UPLOAD_EXPIRY_HOURS)

@@ -8,12 +8,15 @@ through the outbox. The requester orders, comments, withdraws and confirms; agen
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -30,6 +33,7 @@ from itsm.services import (
     approvals_request,
     approvals_withdraw,
     attachment_add,
+    attachment_validate,
     ensure_agent,
     journal_add,
     journal_field_changes,
@@ -47,7 +51,7 @@ from requests_app.enums import (
     RequestedItemState,
     RequestState,
 )
-from requests_app.models import FulfilmentTask, Request, RequestedItem, SatisfactionRating
+from requests_app.models import FulfilmentTask, Request, RequestedItem, SatisfactionRating, Upload
 from slas.services import sla_evaluate
 
 logger = logging.getLogger(__name__)
@@ -112,8 +116,17 @@ def _create_ticket(ticket: Ticket, by: User | None) -> JournalEntry:
 # --- ordering -------------------------------------------------------------------------------------------------
 
 
-def order_line_validate(*, user: User, catalog_item: Any, quantity: Any = 1, variables: Any = None, files=None):
-    """Check one order line: the item is orderable by the user, the quantity fits, every answer is valid.
+def order_line_validate(
+    *,
+    user: User,
+    catalog_item: Any,
+    quantity: Any = 1,
+    variables: Any = None,
+    files=None,
+    resolve_upload: Callable[[str, Any], Any] | None = None,
+):
+    """Check one order line: the item is orderable by the user, the quantity fits, every answer is valid (an
+    attachment answer is a file in `files`, or an upload id that `resolve_upload` turns into its file).
 
     Returns (item, version, quantity, stored answers, display answers); raises ValidationError keyed by
     `catalog_item`, `quantity` or `variables.<name>`.
@@ -141,7 +154,9 @@ def order_line_validate(*, user: User, catalog_item: Any, quantity: Any = 1, var
         errors["variables"] = ["Send the answers as an object: question name -> answer."]
     else:
         try:
-            stored, display = variables_validate(definition=version.definition, values=variables, files=files)
+            stored, display = variables_validate(
+                definition=version.definition, values=variables, files=files, resolve_upload=resolve_upload
+            )
         except ValidationError as error:
             errors |= {f"variables.{name}": messages for name, messages in error.message_dict.items()}
     if errors:
@@ -154,10 +169,21 @@ def request_create(*, by: User, items: list[dict[str, Any]]) -> Request:
     """Order one or more catalog items for oneself: a REQ with one RITM per line, each then sent for approval (by
     its item's policy) or straight to fulfilment.
 
-    Each line is {"catalog_item", "quantity", "variables", optional "files"}. Any bad line refuses the whole order
-    with errors keyed `items[<index>].<field>` (`items[0].variables.ram`); nothing is created.
-    Effects: REQ and RITMs journaled and SLA-evaluated, approvals requested or tasks created, the requester told.
+    Each line is {"catalog_item", "quantity", "variables", optional "files"}. An attachment question is answered by a
+    file in "files" (the portal) or by the id of one of the requester's uploads in "variables" (the API: see
+    upload_create). Any bad line refuses the whole order with errors keyed `items[<index>].<field>`
+    (`items[0].variables.ram`); nothing is created and no upload is used up.
+    Effects: REQ and RITMs journaled and SLA-evaluated, files attached to their items (used uploads removed),
+    approvals requested or tasks created, the requester told.
     """
+    uploads = _UploadClaims(by)
+    try:
+        return _request_create(by, items, uploads)
+    finally:
+        uploads.close()
+
+
+def _request_create(by: User, items: list[dict[str, Any]], uploads: _UploadClaims) -> Request:
     if not isinstance(items, list) or not items:
         raise ValidationError({"items": ["Order at least one item."]})
     if len(items) > MAX_ITEMS_PER_REQUEST:
@@ -167,6 +193,7 @@ def request_create(*, by: User, items: list[dict[str, Any]]) -> Request:
         if not isinstance(line, dict):
             errors[f"items[{index}]"] = ["Each item is an object with catalog_item, quantity and variables."]
             continue
+        line_files = dict(line.get("files") or {})
         try:
             checked = order_line_validate(
                 user=by,
@@ -174,8 +201,9 @@ def request_create(*, by: User, items: list[dict[str, Any]]) -> Request:
                 quantity=line.get("quantity", 1),
                 variables=line.get("variables") or {},
                 files=line.get("files"),
+                resolve_upload=uploads.resolver(line_files),
             )
-            lines.append((*checked, line.get("files") or {}))
+            lines.append((*checked, line_files))
         except ValidationError as error:
             errors |= {f"items[{index}].{field}": messages for field, messages in error.message_dict.items()}
     if errors:
@@ -203,9 +231,13 @@ def request_create(*, by: User, items: list[dict[str, Any]]) -> Request:
             assignment_group_id=definition.get("fulfilment_group"),
         )
         _create_ticket(ritm, by)
-        for upload in files.values():
-            attachment_add(ticket=ritm, by=by, uploaded=upload, public=True)
+        for name, upload in files.items():
+            if name in stored:  # not the file of a question its show-when rule hid
+                upload.seek(0)  # one upload may answer several lines
+                attachment_add(ticket=ritm, by=by, uploaded=upload, public=True)
+                uploads.attached(upload)
         created.append(ritm)
+    uploads.consume()
     for ritm in created:
         _route(ritm)
     _notify(
@@ -218,6 +250,104 @@ def request_create(*, by: User, items: list[dict[str, Any]]) -> Request:
         key=request.number,
     )
     return request
+
+
+class _UploadClaims:
+    """The uploads one order names as attachment answers: the owner's own and unexpired only, locked, opened once;
+    those attached are removed after the order (their rows at once, their files after commit)."""
+
+    def __init__(self, by: User) -> None:
+        self.by = by
+        self.cutoff = timezone.now() - timedelta(hours=settings.ITSM_UPLOAD_EXPIRY_HOURS)
+        self.uploads: dict[uuid.UUID, Upload] = {}
+        self.handles: dict[uuid.UUID, File] = {}
+        self.used: set[uuid.UUID] = set()
+
+    def resolver(self, line_files: dict[str, Any]) -> Callable[[str, Any], File | None]:
+        def resolve(name: str, value: Any) -> File | None:
+            try:
+                upload_id = uuid.UUID(str(value).strip())
+            except ValueError:
+                return None
+            # Someone else's id answers exactly like an unknown one: nothing tells that it exists.
+            upload = (
+                Upload.objects.select_for_update()
+                .filter(pk=upload_id, owner=self.by, created_at__gt=self.cutoff)
+                .first()
+            )
+            if upload is None:
+                return None
+            if upload.pk not in self.handles:
+                try:
+                    handle = upload.file.storage.open(upload.file.name, "rb")
+                except OSError:
+                    return None
+                handle.name, handle.size = upload.filename, upload.size
+                self.uploads[upload.pk], self.handles[upload.pk] = upload, handle
+            line_files[name] = self.handles[upload.pk]
+            return self.handles[upload.pk]
+
+        return resolve
+
+    def attached(self, handle: Any) -> None:
+        self.used |= {pk for pk, mine in self.handles.items() if mine is handle}
+
+    def consume(self) -> None:
+        if not self.used:
+            return
+        names = [self.uploads[pk].file.name for pk in self.used]
+        Upload.objects.filter(pk__in=self.used).delete()
+        transaction.on_commit(lambda: _storage_delete(names))
+
+    def close(self) -> None:
+        for handle in self.handles.values():
+            handle.close()
+
+
+def _storage_delete(names: list[str]) -> None:
+    storage = Upload._meta.get_field("file").storage
+    for name in names:
+        storage.delete(name)
+
+
+@transaction.atomic
+def upload_create(*, by: User, uploaded) -> Upload:
+    """Keep a file for a coming order (the API's way to answer an attachment question with JSON): checked by the
+    attachment rules (size, type, content, name), owned by `by`, refused past ITSM_UPLOAD_MAX_PENDING unused ones.
+    """
+    head = uploaded.read(512)
+    uploaded.seek(0)
+    name, content_type = attachment_validate(name=uploaded.name or "", head=head, size=uploaded.size)
+    cutoff = timezone.now() - timedelta(hours=settings.ITSM_UPLOAD_EXPIRY_HOURS)
+    pending = Upload.objects.filter(owner=by, created_at__gt=cutoff).count()
+    if pending >= settings.ITSM_UPLOAD_MAX_PENDING:
+        raise ValidationError(
+            {"file": f"You have {pending} unused uploads: order with them, or wait until they expire."}
+        )
+    upload = Upload(owner=by, filename=name, content_type=content_type, size=uploaded.size)
+    upload.file.save(name, uploaded, save=False)
+    upload.save()
+    return upload
+
+
+def uploads_purge(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Remove uploads older than ITSM_UPLOAD_EXPIRY_HOURS that no order used (rows, then files after commit); safe
+    to run twice or concurrently."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.ITSM_UPLOAD_EXPIRY_HOURS)
+    purged = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Upload.objects.select_for_update(skip_locked=True)
+                .filter(created_at__lte=cutoff)
+                .order_by("created_at")[:batch_size]
+            )
+            Upload.objects.filter(pk__in=[upload.pk for upload in batch]).delete()
+            names = [upload.file.name for upload in batch]
+            transaction.on_commit(lambda names=names: _storage_delete(names))
+        purged += len(batch)
+        if len(batch) < batch_size:
+            return purged
 
 
 def _route(ritm: RequestedItem) -> None:

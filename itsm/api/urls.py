@@ -20,7 +20,7 @@ from itsm.api.views import ApprovalViewSet, AttachmentViewSet, TeamViewSet, Toke
 from itsm.workspace.api import AgentDashboardView, TeamDashboardView
 from mail.api.views import NotificationPreferenceView
 from problems.api.views import KnowledgeArticleViewSet, ProblemTaskViewSet, ProblemViewSet
-from requests_app.api.views import FulfilmentTaskViewSet, RequestedItemViewSet, RequestViewSet
+from requests_app.api.views import FulfilmentTaskViewSet, RequestedItemViewSet, RequestViewSet, UploadViewSet
 from slas.api.views import ScheduleViewSet, SLADefinitionViewSet, SLAReportViewSet
 from webhooks.api.views import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
@@ -47,6 +47,7 @@ router.register("catalog-items", CatalogItemViewSet, basename="catalog-item")
 router.register("requests", RequestViewSet, basename="request")
 router.register("requested-items", RequestedItemViewSet, basename="requested-item")
 router.register("fulfilment-tasks", FulfilmentTaskViewSet, basename="fulfilment-task")
+router.register("uploads", UploadViewSet, basename="upload")
 router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 router.register("categories", CategoryViewSet, basename="category")

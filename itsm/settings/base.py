@@ -278,6 +278,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": ITSM_AUTO_CLOSE_SWEEP_SECONDS,
         "options": {"expires": ITSM_AUTO_CLOSE_SWEEP_SECONDS},
     },
+    "requests-uploads-purge": {
+        "task": "requests_app.uploads_purge",
+        "schedule": ITSM_AUTO_CLOSE_SWEEP_SECONDS,
+        "options": {"expires": ITSM_AUTO_CLOSE_SWEEP_SECONDS},
+    },
     "outbox-flush": {
         "task": "itsm.outbox_flush",
         "schedule": ITSM_OUTBOX_SWEEP_SECONDS,
@@ -328,6 +333,9 @@ ITSM_ATTACHMENT_ALLOWED_EXTENSIONS = env.list(
     ],
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = ITSM_ATTACHMENT_MAX_BYTES + 1024 * 1024
+# Files uploaded ahead of an order (POST /api/v1/uploads/): how long an unused one is kept, how many a user may hold.
+ITSM_UPLOAD_EXPIRY_HOURS = env.int("ITSM_UPLOAD_EXPIRY_HOURS", default=24)
+ITSM_UPLOAD_MAX_PENDING = env.int("ITSM_UPLOAD_MAX_PENDING", default=20)
 
 ITSM_DEMO_PASSWORD = env.str("ITSM_DEMO_PASSWORD", default="demo")
 ITSM_SITE_URL = env.str("ITSM_SITE_URL", default="http://localhost:8000")

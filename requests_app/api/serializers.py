@@ -9,7 +9,7 @@ from itsm.api.fields import CategoryField
 from itsm.api.tickets import TEXT_LIMIT, TicketFieldsSerializer
 from itsm.rules import is_agent
 from requests_app.enums import FulfilmentTaskState, RequestedItemState, RequestState
-from requests_app.models import FulfilmentTask, Request, RequestedItem
+from requests_app.models import FulfilmentTask, Request, RequestedItem, Upload
 
 # What end users never read on their own records: who works it internally, and the SLA clocks.
 INTERNAL_FIELDS = ("assignment_group", "assigned_to", "opened_by", "sla_clocks", "priority", "impact", "urgency")
@@ -86,7 +86,8 @@ class _WritableOnly:
 
 class RequestCreateSerializer(serializers.Serializer):
     """`{"items": [{"catalog_item": id, "quantity": 1, "variables": {...}}]}`; the answers are checked against the
-    item's form by the same validation as the portal's (a bad answer is a 400 naming `items[i].variables.<name>`)."""
+    item's form by the same validation as the portal's (a bad answer is a 400 naming `items[i].variables.<name>`).
+    An attachment question's answer is the `id` of a file uploaded first with POST /api/v1/uploads/."""
 
     items = serializers.ListField(child=serializers.DictField(), allow_empty=False, max_length=20)
 
@@ -146,9 +147,9 @@ class RequestedItemSerializer(_HideInternalFromEndUsers, _WritableOnly, TicketFi
     answers = serializers.SerializerMethodField()
     writable = ITEM_WRITABLE
     owned = ITEM_OWNED
-
     category = CategoryField(practice="requested_item")
     subcategory = CategoryField(practice="requested_item", sub=True)
+
     class Meta:
         model = RequestedItem
         fields = [
@@ -170,9 +171,9 @@ class RequestedItemSerializer(_HideInternalFromEndUsers, _WritableOnly, TicketFi
             "assignment_group",
             "assigned_to",
             "service",
-            "priority",
             "category",
             "subcategory",
+            "priority",
             "rejection_reason",
             "due_date",
             "close_code",
@@ -242,3 +243,18 @@ class CloseNotesInputSerializer(serializers.Serializer):
 
 class RequiredCloseNotesInputSerializer(serializers.Serializer):
     close_notes = serializers.CharField(max_length=TEXT_LIMIT)
+
+
+class UploadInputSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="Multipart upload; size, type and content are checked as for attachments.")
+
+
+class UploadSerializer(serializers.ModelSerializer):
+    """A file waiting for an order: send its `id` as the answer of an attachment question."""
+
+    expires_at = serializers.DateTimeField(read_only=True, help_text="Unused after this, it is removed.")
+
+    class Meta:
+        model = Upload
+        fields = ["id", "filename", "content_type", "size", "created_at", "expires_at"]
+        read_only_fields = fields

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request as ApiRequest
 from rest_framework.response import Response
@@ -24,8 +25,11 @@ from requests_app.api.serializers import (
     RequestedItemSerializer,
     RequestSerializer,
     RequiredCloseNotesInputSerializer,
+    UploadInputSerializer,
+    UploadSerializer,
 )
 from requests_app.filtersets import FulfilmentTaskFilterSet, RequestedItemFilterSet
+from requests_app.models import Upload
 from requests_app.selectors import (
     fulfilment_task_list_visible_to,
     request_list_visible_to,
@@ -47,14 +51,15 @@ action_post = action(detail=True, methods=["post"])
 
 
 class _NoUpdate:
-    http_method_names = ["get", "post", "head", "options"]
+    # DELETE only for the kernel's `watchers/{username}/` (no destroy here: a record's own DELETE stays 405).
+    http_method_names = ["get", "post", "delete", "head", "options"]
 
 
 class _AgentsPatch:
     """PATCH (never PUT) of the fields agents change outside the transitions, through the practice's update service;
     the requester reading their own item gets 403 (someone else's is 404 before that)."""
 
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]  # DELETE: `watchers/{username}/` only
     update_service: Callable[..., Ticket]
 
     def get_object(self):
@@ -161,3 +166,26 @@ class FulfilmentTaskViewSet(_AgentsPatch, TicketViewSet):
     @action_post
     def skip(self, request: ApiRequest, number: str) -> Response:
         return self._run(request, "skip")
+
+
+class UploadViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """POST /api/v1/uploads/ (multipart `file`): keep a file for a coming order; its `id` answers an attachment
+    question in POST /api/v1/requests/. Only its uploader can use it, once; unused, it expires."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+    serializer_class = UploadSerializer
+
+    def get_queryset(self):
+        return Upload.objects.filter(owner=self.request.user)
+
+    @extend_schema(
+        request={"multipart/form-data": UploadInputSerializer},
+        responses={201: UploadSerializer},
+        summary="Upload a file for an attachment question",
+    )
+    def create(self, request: ApiRequest, *args, **kwargs) -> Response:
+        data = UploadInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = services.upload_create(by=request.user, uploaded=data.validated_data["file"])
+        return Response(UploadSerializer(upload).data, status=status.HTTP_201_CREATED)

@@ -185,6 +185,7 @@ MATRIX: dict[str, R | list[R]] = {
     "requested-item-close": R(post="401 403|409 404 ok ok"),
     "fulfilment-task-list": R(get=STAFF, post="401 404 404 405 405", note="tasks come from the item's template"),
     "fulfilment-task-detail": R(get=STAFF, patch=STAFF_WRITE),
+    "upload-list": R(get="401 405 405 405 405", post="401 ok ok ok ok", note="a file for an order's attachment answer"),
     "fulfilment-task-journal": R(get=STAFF, post=STAFF_WRITE),
     "fulfilment-task-attachments": R(get=STAFF, post=STAFF_WRITE),
     "fulfilment-task-transitions": R(get=STAFF),

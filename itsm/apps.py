@@ -15,6 +15,8 @@ class ItsmConfig(AppConfig):
     verbose_name = _("Service desk")
 
     def ready(self) -> None:
-        from itsm import signals  # noqa: F401
+        from itsm import planning, signals  # noqa: F401
+
+        planning.install()
 
         post_migrate.connect(_roles_after_migrate, dispatch_uid="itsm.roles_ensure")

@@ -24,6 +24,7 @@ def fixed_join_order(execute, sql, params, many, context):
     if (
         many
         or getattr(cursor, "name", None)  # a server-side cursor: DECLARE ... FOR <one statement>
+        or not isinstance(sql, str)  # psycopg2.extras send bytes
         or not sql.startswith("SELECT")
         or sql.count("LEFT OUTER JOIN") < WIDE_JOINS
     ):

@@ -34,6 +34,16 @@ def test_wide_selects_keep_their_join_order_and_nothing_else_does(postgres):
     assert _current() == default
 
 
+def test_statements_given_as_bytes_pass_through(postgres):
+    from psycopg2.extras import execute_values
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE planning_bytes (n int)")
+        execute_values(cursor, "INSERT INTO planning_bytes VALUES %s", [(1,), (2,)])  # sends bytes
+        cursor.execute("SELECT COUNT(*) FROM planning_bytes")
+        assert cursor.fetchone()[0] == 2
+
+
 def test_ticket_api_reads_are_wide_selects_and_still_answer(postgres, agent):
     incident = incident_factory(by=agent, short_description="Printer jam")
     client = client_for(agent)

@@ -953,8 +953,11 @@ def ticket_suggestion(request: HttpRequest, practice: str, number: str) -> HttpR
     ticket = get_ticket(declared, request, number)
     provider = suggestion_provider()
     action = request.POST.get("action", "")
-    if provider is None or action not in ("apply", "dismiss"):
+    if provider is None:
         raise Http404
+    if action not in ("apply", "dismiss"):
+        messages.error(request, _("Choose apply or dismiss."))
+        return render_detail(request, declared, ticket, status=400)
     if provider.pending(ticket) is None:
         messages.error(request, _("%(number)s has no suggestion to apply any more.") % {"number": number})
         return render_detail(request, declared, ticket, status=409)

@@ -193,6 +193,29 @@ MATRIX: dict[str, R | list[R]] = {
         f"fulfilment-task-{action}": R(post=STAFF_WRITE)
         for action in ("start", "close-complete", "close-incomplete", "skip")
     },
+    # Every practice's watch list and one-click category suggestion. Agents change the watch list; the caller reads
+    # it on their own record (403 before the input is read: usernames cannot be probed); suggestions are agents'.
+    **{
+        f"{base}-{name}": spec
+        for base, attr, own in (
+            *(("incident", "incident", True), ("request", "request", True)),
+            ("requested-item", "requested_item", True),
+            *(("problem", "problem", False), ("problem-task", "task", False), ("change", "change", False)),
+            *(("change-task", "change_task", False), ("fulfilment-task", "fulfilment_task", False)),
+        )
+        for name, spec in (
+            ("watchers", R(get=OWN if own else STAFF, post="401 403 404 ok ok" if own else STAFF_WRITE)),
+            (
+                "watcher-detail",
+                R(
+                    delete="401 403 404 ok ok" if own else STAFF_WRITE,
+                    kw=lambda w, attr=attr: {"number": getattr(w, attr).number, "username": "sec_agent"},
+                ),
+            ),
+            ("apply-suggestion", R(post=STAFF_WRITE)),
+            ("dismiss-suggestion", R(post=STAFF_WRITE)),
+        )
+    },
     "api-notification-preferences": R(get=SIGNED_IN, put="401 ok ok ok ok", patch="401 ok ok ok ok"),
     # --- API: kernel ----------------------------------------------------------------------------------------------
     "approval-list": R(get=SIGNED_IN),
@@ -301,6 +324,8 @@ MATRIX: dict[str, R | list[R]] = {
     "workspace:detail": R(get=PAGE_AGENT),
     "workspace:comment": R(post=PAGE_AGENT_POST),
     "workspace:attach": R(post=PAGE_AGENT_POST),
+    "workspace:watchers": R(post=PAGE_AGENT_POST),
+    "workspace:suggestion": R(post=PAGE_AGENT_POST),
     "workspace:transition": R(
         post=PAGE_AGENT_POST, kw=lambda w: {"practice": "incidents", "number": w.incident.number, "name": "hold"}
     ),

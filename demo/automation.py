@@ -20,10 +20,37 @@ CATEGORIES = {
     "Data and reporting": (["Data warehouse"], ["Data warehouse"]),
 }
 PASSWORD_WORDS = ["password reset", "reset my password", "forgot my password", "locked out"]
+# Requested-item categories and the words in a catalog item's name that file its requested items there (the
+# fulfilment team sets it when the item arrives: demo.service_requests._categorise)
+REQUEST_CATEGORIES = {
+    "Hardware": ["laptop", "monitor", "docking station", "mobile phone", "headset"],
+    "Software": ["software"],
+    "Access": ["new starter", "vpn", "mailbox", "folder access", "admin rights"],
+    "Workplace": ["desk move", "meeting room", "badge"],
+}
 
 
 def seed_categories() -> None:
-    """The incident categories and one rule per category on the incident's service (before the demo incidents)."""
+    """The incident categories and one rule per category on the incident's service (before the demo incidents);
+    the same categories for problems (by service too), and the requested-item and change categories (the demo's
+    requested items and changes are filed under them as they are made)."""
+    for order, (name, (_subcategories, services)) in enumerate(CATEGORIES.items(), start=1):
+        top, _created = Category.objects.get_or_create(
+            practice="problem", name=name, parent=None, defaults={"order": order * 10}
+        )
+        AssignmentRule.objects.get_or_create(
+            name=f"Problem category from service: {name}",
+            defaults={
+                "practice": "problem",
+                "order": 100 + order,
+                "conditions": [{"field": "service", "op": "in", "value": services}],
+                "set_category": top,
+            },
+        )
+    for order, name in enumerate(REQUEST_CATEGORIES, start=1):
+        Category.objects.get_or_create(
+            practice="requested_item", name=name, parent=None, defaults={"order": order * 10}
+        )
     for order, (name, (subcategories, services)) in enumerate(CATEGORIES.items(), start=1):
         top, _created = Category.objects.get_or_create(
             practice="incident", name=name, parent=None, defaults={"order": order * 10}

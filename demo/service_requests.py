@@ -815,7 +815,21 @@ def _order(by: User, item: CatalogItem, quantity: int = 1, **variables) -> Reque
     request = requests.request_create(
         by=by, items=[{"catalog_item": item.pk, "quantity": quantity, "variables": variables}]
     )
-    return request.items.get()
+    return _categorise(request.items.get())
+
+
+def _categorise(ritm: RequestedItem) -> RequestedItem:
+    """The fulfilment team files the new item under its requested-item category (demo.automation's words)."""
+    from demo.automation import REQUEST_CATEGORIES
+    from itsm.models import Category
+
+    name = ritm.catalog_item.name.lower()
+    category_name = next((c for c, words in REQUEST_CATEGORIES.items() if any(w in name for w in words)), None)
+    category = Category.objects.filter(practice="requested_item", name=category_name, parent=None).first()
+    agent = ritm.assignment_group.members.first() if ritm.assignment_group else None
+    if category is None or agent is None:
+        return ritm
+    return requests.requested_item_update(item=ritm, by=agent, category=category)
 
 
 def _approve(ritm: RequestedItem, comment: str = "Approved.") -> None:

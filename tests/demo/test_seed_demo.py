@@ -267,3 +267,14 @@ def test_seed_demo_automation_routes_categorises_and_trains(seeded):
     assert Incident.objects.filter(category__isnull=True).count() <= FROM_MAIL
     assert TrainingRun.objects.get().status == "done"
     assert ImprovementInitiative.objects.filter(state="in_progress").exists()
+
+
+def test_seed_demo_files_problems_changes_and_requested_items_under_categories(seeded):
+    from changes.models import Change
+    from problems.models import Problem
+    from requests_app.models import RequestedItem
+
+    for model, practice in ((Problem, "problem"), (Change, "change"), (RequestedItem, "requested_item")):
+        categorised = model.objects.filter(category__isnull=False)
+        assert categorised.count() >= 3, practice
+        assert not categorised.exclude(category__practice=practice).exists()

@@ -83,7 +83,7 @@ from incidents.services import (
     incident_update,
 )
 from itsm.enums import JournalKind, Role
-from itsm.models import JournalEntry, OutboxMessage, Team, Ticket
+from itsm.models import Category, JournalEntry, OutboxMessage, Team, Ticket
 from itsm.roles import roles_ensure
 from problems import services as problem_services
 from problems.models import Problem, ProblemTask
@@ -821,6 +821,8 @@ class DemoSeeder:
         def normal(short: str, days: float, picks: tuple[int, int, int], *, change_type="normal", cis=(), **fields):
             fields = {"assignment_group": network, **window(days), **fields}
             change = change_services.change_create(
+            name = "Emergency fix" if change_type == "emergency" else "Normal"
+            fields.setdefault("category", Category.objects.filter(practice="change", name=name, parent=None).first())
                 by=desk,
                 short_description=short,
                 change_type=change_type,

@@ -67,6 +67,7 @@ from demo.data import (
 )
 from demo.mail_and_webhooks import seed_channels, seed_request_mailbox
 from demo.service_requests import seed_service_requests
+from demo.watchers import seed_watchers
 from demo.workspace import seed_saved_filters
 from incidents.enums import AWAITING_CALLER, IncidentState
 from incidents.models import CloseCode, HoldReason, Incident
@@ -1106,6 +1107,7 @@ class Command(BaseCommand):
             request_ids = seed_service_requests(seeder)
             request_ids += seed_request_mailbox(seeder)
             seeder.incident_ids += seed_automation(seeder)
+            seed_watchers(seeder)
             seed_saved_filters()
             tickets = [*seeder.incident_ids, *seeder.problem_ids, *seeder.task_ids, *seeder.change_ids, *request_ids]
             outbox = OutboxMessage.objects.filter(ticket_id__in=tickets)

@@ -742,6 +742,11 @@ def _practice_fields(key: str, steps, times, rng: random.Random, parents: dict, 
 
 
 def _copy_value(value) -> str:
+    kind = type(value)
+    if kind is int:
+        return str(value)
+    if kind is str and "\\" not in value and "\t" not in value and "\n" not in value and "\r" not in value:
+        return value
     if value is None:
         return r"\N"
     if isinstance(value, bool):
@@ -772,10 +777,13 @@ def _copy(cursor, table: str, model, rows: list) -> None:
             for f in model._meta.local_concrete_fields
             if not (f.primary_key and f.attname not in rows[0]) and f.column in present
         ]
-        defaults = {f.attname: f.get_default() for f in fields}
+        # Each default written once (most journal rows set five of their twelve columns); ints and plain strings
+        # skip the conversions (a million incidents bring 1.5 million of these rows).
+        defaults = {f.attname: _copy_value(f.get_default()) for f in fields}
+        names = [f.attname for f in fields]
         columns = "(" + ", ".join(f'"{f.column}"' for f in fields) + ")"
         for row in rows:
-            buffer.write("\t".join(_copy_value(row.get(f.attname, defaults[f.attname])) for f in fields) + "\n")
+            buffer.write("\t".join(_copy_value(row[n]) if n in row else defaults[n] for n in names) + "\n")
     buffer.seek(0)
     cursor.copy_expert(f"COPY {table} {columns} FROM STDIN", buffer)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from django.db.backends.signals import connection_created
 
-WIDE_JOINS = 8
+WIDE_JOINS = 4  # the workspace ticket page reads its ticket with 4 (planning 4-8 ms -> 0.9 ms)
 _FIXED = "SET LOCAL join_collapse_limit = 1; "
 
 

@@ -180,6 +180,8 @@ ITSM_API_THROTTLE_RATES = {
     "anon": env.str("ITSM_API_THROTTLE_ANON", default="60/min"),
     "user": env.str("ITSM_API_THROTTLE_USER", default="600/min"),
 }
+# The most rows one `GET <list>/export/` streams; a larger filtered list is refused with a 400 naming the limit.
+ITSM_EXPORT_MAX_ROWS = env.int("ITSM_EXPORT_MAX_ROWS", default=100_000)
 SPECTACULAR_SETTINGS = {
     "TITLE": "ITSM service desk API",
     "DESCRIPTION": (

@@ -27,6 +27,7 @@ from itsm.models import (
     OutboxMessage,
     PriorityRule,
     Team,
+    TicketWatcher,
 )
 from itsm.registry import approval_practice
 from itsm.services import approval_approve, approval_reject, outbox_retry
@@ -239,6 +240,16 @@ class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def short_body(self, obj: JournalEntry) -> str:
         text = obj.body or ""
         return text if len(text) <= 80 else f"{text[:79]}…"
+
+
+@admin.register(TicketWatcher)
+class TicketWatcherAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Watch lists, read-only: agents change them on the ticket page or through the API (journaled)."""
+
+    list_display = ("ticket", "user", "added_by", "added_at")
+    search_fields = ("ticket__number", "user__username")
+    list_select_related = ("ticket", "user", "added_by")
+    date_hierarchy = "added_at"
 
 
 @admin.register(Attachment)

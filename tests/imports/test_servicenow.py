@@ -188,3 +188,134 @@ def test_events_at_the_creation_instant_are_each_a_change_for_the_slas(tmp_path)
     for clock in clocks:
         assert (clock.stage, clock.has_breached, clock.business_elapsed) == ("completed", False, 0)
         assert clock.started_at == clock.stopped_at
+
+
+# --- SLA clocks on a desk with real definitions, checked against the event history -------------------------------
+
+RESPONSE_STOP = {"active", "pending_customer", "pending_third_party", "resolved", "closed", "cancelled"}
+RESOLUTION_STOP = {"resolved", "closed", "cancelled"}
+# The log's state labels this check follows, as categories; the on-hold ones are the awaiting-caller hold reason's.
+CATEGORY_OF = {
+    "New": "new",
+    "Active": "active",
+    "Awaiting User Info": "pending_customer",
+    "Awaiting Evidence": "pending_customer",
+    "Resolved": "resolved",
+    "Closed": "closed",
+}
+
+
+def _demo_like_definitions() -> dict[tuple[str, int], int]:
+    """The demo's response and resolution definitions (same names, targets, priorities, conditions, durations and
+    escalation-free), on 24x7 time so the expectation below is wall-clock arithmetic."""
+    from demo.data import OPEN_CATEGORIES, SLA_DEFINITIONS
+    from slas.models import SLADefinition
+
+    durations = {}
+    for order, (name, target, priority, seconds, _business) in enumerate(SLA_DEFINITIONS):
+        SLADefinition.objects.create(
+            name=name,
+            target=target,
+            practice="incident",
+            active=True,
+            order=order,
+            match_priorities=[priority],
+            start_condition={"state_category": ["new"] if target == "response" else OPEN_CATEGORIES},
+            pause_condition={} if target == "response" else {"state_category": ["pending_customer"]},
+            stop_condition={"state_category": sorted(RESPONSE_STOP if target == "response" else RESOLUTION_STOP)},
+            duration_seconds=seconds,
+        )
+        durations[(target, priority)] = seconds
+    return durations
+
+
+def _expected_clocks(events: list[dict], durations: dict[tuple[str, int], int]) -> dict[str, dict] | None:
+    """What the history implies for one incident's response and resolution clocks, from its rows alone; None when
+    the incident is outside what this check follows (changing priority, other states, reopened, out-of-order or
+    tie-with-target times)."""
+    from datetime import UTC, datetime
+
+    def at(row: dict, column: str):
+        value = row[column].strip()
+        return None if value in ("", "?") else datetime.strptime(value, "%d/%m/%Y %H:%M").replace(tzinfo=UTC)
+
+    priorities = {int(row["priority"][0]) for row in events}
+    if len(priorities) != 1 or not priorities <= {1, 2, 3, 4}:
+        return None
+    if any(row["incident_state"] not in CATEGORY_OF for row in events) or events[0]["incident_state"] != "New":
+        return None
+    timeline = []  # (instant, category), times never going back, as the journal keeps them
+    created = min(at(events[0], "opened_at"), at(events[0], "sys_updated_at") or at(events[0], "opened_at"))
+    timeline.append((created, "new"))
+    for row in events[1:]:
+        moment = max(at(row, "sys_updated_at") or at(row, "opened_at"), timeline[-1][0])
+        timeline.append((moment, CATEGORY_OF[row["incident_state"]]))
+    categories = [category for _t, category in timeline]
+    first_stop = next((i for i, c in enumerate(categories) if c in RESOLUTION_STOP), None)
+    if first_stop is not None and any(c not in RESOLUTION_STOP for c in categories[first_stop:]):
+        return None  # reopened: a second resolution period is beyond this check
+    (priority,) = priorities
+    expected = {}
+    # Response: from creation until the first category that is not "new".
+    stop = next((t for t, c in timeline if c in RESPONSE_STOP), None)
+    expected["response"] = {"started_at": created, "stopped_at": stop, "paused": 0}
+    # Resolution: from creation, paused while pending the caller, until resolved/closed.
+    paused, pause_began, stop = 0, None, None
+    for moment, category in timeline:
+        if pause_began is not None and category != "pending_customer":
+            paused += int((moment - pause_began).total_seconds())
+            pause_began = None
+        if category in RESOLUTION_STOP:
+            stop = moment
+            break
+        if category == "pending_customer" and pause_began is None:
+            pause_began = moment
+    expected["resolution"] = {"started_at": created, "stopped_at": stop, "paused": paused}
+    for target, clock in expected.items():
+        clock["duration"] = durations[(target, priority)]
+        if clock["stopped_at"] is None:
+            clock["elapsed"] = None
+            clock["breached"] = True  # open since 2016: far past any target
+        else:
+            clock["elapsed"] = int((clock["stopped_at"] - created).total_seconds()) - clock["paused"]
+            if clock["elapsed"] == clock["duration"]:
+                return None  # met or breached at the very second: left to the engine's own tests
+            clock["breached"] = clock["elapsed"] > clock["duration"]
+    return expected
+
+
+def test_clocks_replayed_on_a_desk_with_the_demos_definitions_match_the_event_history(tmp_path):
+    """A slice of the real log into a desk with the demo's eight SLA definitions: for every incident this check can
+    follow, the response and resolution clocks start at creation, pause while awaiting the user, stop where the
+    history says, and are breached exactly when the elapsed time (computed here from the rows) passes the target."""
+    from incidents.models import HoldReason
+    from slas.models import SLAClock
+
+    assert HoldReason.objects.get(slug="awaiting_caller").category == "pending_customer"
+    durations = _demo_like_definitions()
+    path, rows = _slice(tmp_path, 150)
+    report = Importer().run(path)
+    assert report.incidents == 150 and not report.errors
+    followed = {number: exp for number, events in rows.items() if (exp := _expected_clocks(events, durations))}
+    assert len(followed) >= 20, len(followed)
+    clocks = {
+        (clock.ticket.number, clock.definition.target): clock
+        for clock in SLAClock.objects.select_related("ticket", "definition").filter(ticket__number__in=list(followed))
+    }
+    seen = {"paused": 0, "breached": 0, "met": 0, "running": 0}
+    for number, expected in followed.items():
+        for target, exp in expected.items():
+            clock = clocks.get((number, target))
+            assert clock is not None, f"{number}: no {target} clock"
+            got = (clock.started_at, clock.stopped_at, clock.has_breached, clock.duration_seconds)
+            assert got == (exp["started_at"], exp["stopped_at"], exp["breached"], exp["duration"]), (number, target)
+            if exp["stopped_at"] is not None:
+                assert clock.stage == "completed", (number, target)
+                assert (clock.pause_total, clock.business_elapsed) == (exp["paused"], exp["elapsed"]), (number, target)
+                seen["breached" if exp["breached"] else "met"] += 1
+            else:
+                assert clock.stage in ("in_progress", "paused"), (number, target)
+                seen["running"] += 1
+            seen["paused"] += exp["paused"] > 0
+    # The slice exercises each case the check is about.
+    assert seen["paused"] and seen["breached"] and seen["met"], seen

@@ -71,6 +71,9 @@ def trigger_on_event(*, event: str, ticket: Any, key: str, data: dict[str, Any])
 
     if name == TriggerEvent.UPDATED and is_creating():
         return
+    # Watching a ticket changes who hears of it, not the ticket: no "fields updated" trigger fires for it.
+    if name == TriggerEvent.UPDATED and set(data.get("changes") or {}) <= {"watchers"}:
+        return
     if name == TriggerEvent.CALLER_COMMENTED:
         caller = Ticket.objects.filter(pk=ticket.pk).values_list("caller__username", flat=True).first()
         if not data.get("actor") or data.get("actor") != caller:

@@ -51,3 +51,19 @@ def test_dry_run_predicts_the_watchers_and_adds_nobody(rule, agent):
     [step] = response.json()["rules"]
     assert {"field": "watchers", "old": "", "new": "+it_liaison, +net_lead"} in step["changes"]
     assert not TicketWatcher.objects.exists() and not JournalEntry.objects.filter(field="watchers").exists()
+
+
+def test_watching_a_ticket_fires_no_updated_trigger(agent):
+    from automation.models import Trigger, TriggerRun
+    from itsm.services import ticket_watcher_remove, ticket_watchers_add
+
+    Trigger.objects.create(name="Any update", event="updated", work_note="Updated.")
+    incident = incident_create(by=agent, short_description="Printer jammed")
+    watcher = UserFactory()
+    ticket_watchers_add(ticket=incident, users=[watcher], by=agent)
+    assert ticket_watcher_remove(ticket=incident, user=watcher, by=agent) is True
+    assert not TriggerRun.objects.exists()
+    from incidents.services import incident_update
+
+    incident_update(incident=incident, by=agent, short_description="Printer jammed on floor 2")
+    assert TriggerRun.objects.count() == 1  # a real field change still fires it

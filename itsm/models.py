@@ -226,7 +226,9 @@ class Ticket(models.Model):
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
         indexes = [
-            models.Index(fields=["kind", "-opened_at"], name="ticket_kind_opened"),
+            # With the id: lists order by (opened_at, id), and the bench's copied histories share opened_at values
+            # (a page then sorted every tie through its joins).
+            models.Index(fields=["kind", "-opened_at", "-id"], name="ticket_kind_opened_id"),
             models.Index(fields=["assignment_group", "state_category", "priority"], name="ticket_group_queue"),
             models.Index(fields=["assigned_to", "active"], name="ticket_assignee_active"),
             models.Index(fields=["caller", "-opened_at"], name="ticket_caller_opened"),

@@ -67,12 +67,18 @@ class ChangeTaskFilterSet(django_filters.FilterSet):
     change = django_filters.CharFilter(field_name="change__number", lookup_expr="iexact")
     assignment_group = NameOrIdFilter(queryset=Team.objects.all())
     assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
+    category = django_filters.ModelMultipleChoiceFilter(
+        distinct=False, queryset=Category.objects.filter(practice="change_task", parent__isnull=True)
+    )
+    subcategory = django_filters.ModelMultipleChoiceFilter(
+        distinct=False, queryset=Category.objects.filter(practice="change_task", parent__isnull=False)
+    )
     active = django_filters.BooleanFilter()
     q = django_filters.CharFilter(method="filter_q", label="Search")
 
     class Meta:
         model = ChangeTask
-        fields = ["state", "change", "assignment_group", "assigned_to", "active", "q"]
+        fields = ["state", "change", "assignment_group", "assigned_to", "category", "subcategory", "active", "q"]
 
     def filter_q(self, queryset, name, value):
         return search_text(queryset, "CTASK", value)

@@ -65,7 +65,14 @@ def change_task_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Chang
     if not is_agent(user):
         return ChangeTask.objects.none()
     return ChangeTask.objects.select_related(
-        "change", "opened_by", "assignment_group", "assigned_to", "service", "configuration_item"
+        "change",
+        "opened_by",
+        "assignment_group",
+        "assigned_to",
+        "service",
+        "configuration_item",
+        "category",
+        "subcategory",
     ).prefetch_related(_CLOCKS)
 
 

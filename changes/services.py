@@ -726,7 +726,14 @@ def change_comment(*, change: Change, by: User, body: str, kind: str = JournalKi
 
 # --- change tasks ---------------------------------------------------------------------------------------------
 
-CHANGE_TASK_UPDATABLE_FIELDS = ("short_description", "description", "assignment_group", "assigned_to")
+CHANGE_TASK_UPDATABLE_FIELDS = (
+    "short_description",
+    "description",
+    "assignment_group",
+    "assigned_to",
+    "category",
+    "subcategory",
+)
 
 
 def _validate_task(task: ChangeTask) -> None:
@@ -744,6 +751,8 @@ def change_task_create(
     description: str = "",
     assignment_group: Team | None = None,
     assigned_to: User | None = None,
+    category: Category | None = None,
+    subcategory: Category | None = None,
 ) -> ChangeTask:
     """Add a task to a change that is not yet in Review, for a team; the change's journal notes it."""
     ensure_agent(by, "add change tasks")
@@ -762,6 +771,8 @@ def change_task_create(
         assigned_to=assigned_to,
         service=change.service,
         configuration_item=change.configuration_item,
+        category=category,
+        subcategory=subcategory,
     )
     _validate_task(task)
     task.priority = priority_for(impact=task.impact, urgency=task.urgency)

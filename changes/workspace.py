@@ -101,9 +101,10 @@ register(
         label_plural=_("Change tasks"),
         visible=change_task_list_visible_to,
         filterset=ChangeTaskFilterSet,
-        filters=["state", "assignment_group", "assigned_to"],
+        filters=["state", "category", "assignment_group", "assigned_to"],
         columns=[
             *shared_columns(),
+            *category_columns(),
             Column("change", _("Change"), attr="change.number", select_related=("change",)),
         ],
         default_columns=["number", "short_description", "state", "change", "assignment_group", "assigned_to", "opened"],

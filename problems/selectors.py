@@ -42,7 +42,15 @@ def problem_task_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Prob
     if not is_agent(user):
         return ProblemTask.objects.none()
     return ProblemTask.objects.select_related(
-        "caller", "opened_by", "assignment_group", "assigned_to", "service", "configuration_item", "problem"
+        "caller",
+        "opened_by",
+        "assignment_group",
+        "assigned_to",
+        "service",
+        "configuration_item",
+        "category",
+        "subcategory",
+        "problem",
     ).prefetch_related(_CLOCKS)
 
 

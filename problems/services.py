@@ -60,7 +60,14 @@ PROBLEM_UPDATABLE_FIELDS = (
     "workaround",
     "fix_notes",
 )
-PROBLEM_TASK_UPDATABLE_FIELDS = ("short_description", "description", "assignment_group", "assigned_to")
+PROBLEM_TASK_UPDATABLE_FIELDS = (
+    "short_description",
+    "description",
+    "assignment_group",
+    "assigned_to",
+    "category",
+    "subcategory",
+)
 
 # What a known-error article is written from: a change to one of these on a known error rewrites the article.
 _ARTICLE_SOURCES = {"short_description", "description", "service", "configuration_item", "cause_notes", "workaround"}
@@ -491,6 +498,8 @@ def problem_task_create(
     description: str = "",
     assignment_group: Team | None = None,
     assigned_to: User | None = None,
+    category: Category | None = None,
+    subcategory: Category | None = None,
 ) -> ProblemTask:
     """Add a task to an open problem, for a team; the problem's journal notes it."""
     ensure_agent(by, "add problem tasks")
@@ -509,6 +518,8 @@ def problem_task_create(
         assigned_to=assigned_to,
         service=problem.service,
         configuration_item=problem.configuration_item,
+        category=category,
+        subcategory=subcategory,
     )
     _created(task, by)
     journal_add(ticket=problem, actor=by, kind=JournalKind.WORK_NOTE, body=f"Added task {task.number}.")

@@ -81,9 +81,10 @@ register(
         label_plural=_("Problem tasks"),
         visible=problem_task_list_visible_to,
         filterset=ProblemTaskFilterSet,
-        filters=["state", "assignment_group", "assigned_to"],
+        filters=["state", "category", "assignment_group", "assigned_to"],
         columns=[
             *shared_columns(),
+            *category_columns(),
             Column("problem", _("Problem"), attr="problem.number", select_related=("problem",)),
         ],
         default_columns=[

@@ -277,6 +277,8 @@ class ChangeTaskSerializer(TicketFieldsSerializer):
 
     state = serializers.ChoiceField(choices=ChangeTaskState.choices, read_only=True)
     change = ChangeNumberField(queryset=Change.objects.filter(active=True))
+    category = CategoryField(practice="change_task")
+    subcategory = CategoryField(practice="change_task", sub=True)
 
     class Meta:
         model = ChangeTask
@@ -295,6 +297,8 @@ class ChangeTaskSerializer(TicketFieldsSerializer):
             "assigned_to",
             "service",
             "configuration_item",
+            "category",
+            "subcategory",
             "close_notes",
             "opened_at",
             "closed_at",

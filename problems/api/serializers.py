@@ -110,6 +110,8 @@ class ProblemTaskSerializer(TicketFieldsSerializer):
 
     state = serializers.ChoiceField(choices=ProblemTaskState.choices, read_only=True)
     problem = ProblemNumberField(queryset=Problem.objects.filter(active=True))
+    category = CategoryField(practice="problem_task")
+    subcategory = CategoryField(practice="problem_task", sub=True)
 
     class Meta:
         model = ProblemTask
@@ -128,6 +130,8 @@ class ProblemTaskSerializer(TicketFieldsSerializer):
             "assigned_to",
             "service",
             "configuration_item",
+            "category",
+            "subcategory",
             "close_notes",
             "opened_at",
             "closed_at",

@@ -56,12 +56,27 @@ class FulfilmentTaskFilterSet(django_filters.FilterSet):
     requested_item = NameOrIdFilter(queryset=RequestedItem.objects.all(), name_field="number")
     assignment_group = NameOrIdFilter(queryset=Team.objects.all())
     assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
+    category = django_filters.ModelMultipleChoiceFilter(
+        distinct=False, queryset=Category.objects.filter(practice="task", parent__isnull=True)
+    )
+    subcategory = django_filters.ModelMultipleChoiceFilter(
+        distinct=False, queryset=Category.objects.filter(practice="task", parent__isnull=False)
+    )
     active = django_filters.BooleanFilter()
     q = django_filters.CharFilter(method="filter_q", label="Search")
 
     class Meta:
         model = FulfilmentTask
-        fields = ["state", "requested_item", "assignment_group", "assigned_to", "active", "q"]
+        fields = [
+            "state",
+            "requested_item",
+            "assignment_group",
+            "assigned_to",
+            "category",
+            "subcategory",
+            "active",
+            "q",
+        ]
 
     def filter_q(self, queryset, name, value):
         return search_text(queryset, "TASK", value)

@@ -46,7 +46,15 @@ def fulfilment_task_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[F
     if not is_agent(user):
         return FulfilmentTask.objects.none()
     return FulfilmentTask.objects.select_related(
-        "requested_item", "caller", "opened_by", "assignment_group", "assigned_to", "service", "configuration_item"
+        "requested_item",
+        "caller",
+        "opened_by",
+        "assignment_group",
+        "assigned_to",
+        "service",
+        "configuration_item",
+        "category",
+        "subcategory",
     ).prefetch_related(_CLOCKS)
 
 

@@ -686,6 +686,8 @@ TASK_UPDATABLE_FIELDS = (
     "assignment_group",
     "assigned_to",
     "due_date",
+    "category",
+    "subcategory",
 )
 
 

@@ -68,9 +68,10 @@ register(
         label_plural=_("Fulfilment tasks"),
         visible=fulfilment_task_list_visible_to,
         filterset=FulfilmentTaskFilterSet,
-        filters=["state", "assignment_group", "assigned_to"],
+        filters=["state", "category", "assignment_group", "assigned_to"],
         columns=[
             *shared_columns(),
+            *category_columns(),
             Column(
                 "requested_item", _("Requested item"), attr="requested_item.number", select_related=("requested_item",)
             ),

@@ -37,7 +37,16 @@ ITEM_WRITABLE = (
     "category",
     "subcategory",
 )
-TASK_WRITABLE = ("short_description", "description", "instructions", "assignment_group", "assigned_to", "due_date")
+TASK_WRITABLE = (
+    "short_description",
+    "description",
+    "instructions",
+    "assignment_group",
+    "assigned_to",
+    "due_date",
+    "category",
+    "subcategory",
+)
 # What an agent's PATCH may not change, and which transition does.
 ITEM_OWNED = {
     **dict.fromkeys(("state", "state_category", "active", "resolved_at", "closed_at"), _ITEM_STATE),
@@ -208,6 +217,8 @@ class FulfilmentTaskSerializer(_WritableOnly, TicketFieldsSerializer):
 
     state = serializers.ChoiceField(choices=FulfilmentTaskState.choices, read_only=True)
     requested_item = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    category = CategoryField(practice="task")
+    subcategory = CategoryField(practice="task", sub=True)
     writable = TASK_WRITABLE
     owned = TASK_OWNED
 
@@ -226,6 +237,8 @@ class FulfilmentTaskSerializer(_WritableOnly, TicketFieldsSerializer):
             "assignment_group",
             "assigned_to",
             "service",
+            "category",
+            "subcategory",
             "due_date",
             "close_notes",
             "opened_at",

@@ -92,3 +92,21 @@ def test_patch_category_over_the_api(agent, categories, ritms):
         assert response.status_code == 400 and field in response.json(), response.json()
     ritm = RequestedItem.objects.get(pk=ritms[0].pk)
     assert (ritm.category, ritm.subcategory) == (hardware, laptop)
+
+
+def test_fulfilment_task_categories_over_patch_and_filter(agent, end_user):
+    delivery = Category.objects.create(practice="task", name="Delivery")
+    courier = Category.objects.create(practice="task", name="Courier", parent=delivery)
+    Category.objects.create(practice="requested_item", name="Hardware")
+    item = laptop_item(approval=False)
+    ritm = ritm_of(order(end_user, item))
+    task = ritm.tasks.order_by("position").first()
+    client = client_for(agent)
+    url = f"/api/v1/fulfilment-tasks/{task.number}/"
+    response = client.patch(url, {"category": "Delivery", "subcategory": "Courier"}, format="json")
+    assert response.status_code == 200, response.json()
+    assert (response.json()["category"], response.json()["subcategory"]) == ("Delivery", "Courier")
+    response = client.patch(url, {"category": "Hardware"}, format="json")  # a requested-item category
+    assert response.status_code == 400 and "category" in response.json()
+    listed = client.get("/api/v1/fulfilment-tasks/", {"subcategory": courier.pk}).json()["results"]
+    assert [t["number"] for t in listed] == [task.number]

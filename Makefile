@@ -18,6 +18,7 @@ BENCH_DUE ?= 10000
 BENCH_SWEEP_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/itsm_bench_sweep
 # The ServiceNow event-log import (bench/imports.py): a fresh database each run.
 BENCH_IMPORT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/itsm_bench_import
+BENCH_INGEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/itsm_bench_ingest
 # Load driver: users per scenario, seconds per scenario, and the mixed run's users and seconds.
 BENCH_LOAD_ARGS ?= --users 4 --seconds 15 --mixed-users 50 --mixed-seconds 60
 
@@ -32,7 +33,7 @@ PYTHON = $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { command -v "$$p"; break; }; \
 	done)
 
-.PHONY: help venv install run test lint bench clean
+.PHONY: help venv install run test lint bench bench-ingest clean
 
 help:
 	@echo "make run    install, migrate, load the demo data, then serve web + Celery worker + beat on PORT (default 8000)"
@@ -102,6 +103,12 @@ bench: $(BENCH_STAMP)
 	BENCH_DATABASE_URL='$(BENCH_DATABASE_URL)' $(VENV_PY) -m bench.engine
 	BENCH_DATABASE_URL='$(BENCH_DATABASE_URL)' $(VENV_PY) -m bench.load $(BENCH_LOAD_ARGS)
 	BENCH_DATABASE_URL='$(BENCH_DATABASE_URL)' $(VENV_PY) -m bench.plans
+	BENCH_IMPORT_DATABASE_URL='$(BENCH_IMPORT_DATABASE_URL)' $(VENV_PY) -m bench.imports
+	$(VENV_PY) -m bench.report
+
+# Only the email ingestion and import rates (a small database, no 1M data set), then the table.
+bench-ingest: $(BENCH_STAMP)
+	BENCH_INGEST_DATABASE_URL='$(BENCH_INGEST_DATABASE_URL)' $(VENV_PY) -m bench.engine --ingestion-only
 	BENCH_IMPORT_DATABASE_URL='$(BENCH_IMPORT_DATABASE_URL)' $(VENV_PY) -m bench.imports
 	$(VENV_PY) -m bench.report
 

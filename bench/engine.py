@@ -10,6 +10,7 @@ that is rolled back, so the data set stays as loaded.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -123,9 +124,28 @@ def incident_import(incidents: int = 200) -> dict:
     }
 
 
+def ingestion_only() -> dict:
+    """Only the email ingestion and incident import rates, on a small migrated database (no bench data set needed):
+    `python -m bench.engine --ingestion-only` (make bench-ingest); writes bench/results/ingestion.json."""
+    from bench import sla_sweep
+
+    url = os.environ.get("BENCH_INGEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/itsm_bench_ingest")
+    sla_sweep.ensure_database(url)
+    sla_sweep.setup_django(url)  # migrates
+    ingest = ingestion()
+    print(f"  email ingestion: {ingest.get('per_second', '-')} messages/s {ingest.get('reason', '')}".rstrip())
+    imported = incident_import()
+    print(f"  incident import: {imported.get('per_second', '-')} events/s {imported.get('reason', '')}".rstrip())
+    result = {"email ingestion (messages)": ingest, "incident import (events)": imported}
+    print(f"  -> {write_result('ingestion', {'ingestion': result})}")
+    return result
+
+
 def main() -> dict:
     from bench import sla_sweep
 
+    if "--ingestion-only" in sys.argv[1:]:
+        return ingestion_only()
     sla_sweep.setup_django(sla_sweep.database_url())
     from django.db import connection
 

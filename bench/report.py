@@ -67,7 +67,35 @@ def rows(results: dict[str, dict]) -> list[tuple[str, str, str, str]]:
     table += _load_rows(results.get("load"))
     table += _engine_rows(results.get("engine"))
     table += _plan_rows(results.get("plans"))
+    if not (results.get("engine") or {}).get("ingestion"):
+        table += _ingestion_rows((results.get("ingestion") or {}).get("ingestion"), " (small database)")
+    table += _import_rows(results.get("imports"))
     return table
+
+
+def _ingestion_rows(ingestion: dict | None, where: str = "") -> list[tuple[str, str, str, str]]:
+    rows = []
+    for what, figures in (ingestion or {}).items():
+        if figures.get("measured"):
+            rows.append((what + where, f"{figures['per_second']:,}/s", f">= {figures['aim']}/s", _yes(figures["met"])))
+        else:
+            rows.append((what + where, f"not measured: {figures.get('reason')}", "", ""))
+    return rows
+
+
+def _import_rows(imports: dict | None) -> list[tuple[str, str, str, str]]:
+    if not imports:
+        return []
+    checks = imports["priorities_equal_to_the_log"] and imports["second_run_changed_nothing"]
+    return [
+        (
+            f"ServiceNow import, whole log ({imports['incidents_imported']:,} incidents, {imports['events']:,} events)",
+            f"{imports['events_per_second']:,} events/s, {imports['incidents_per_second']:,} incidents/s "
+            f"in {imports['seconds']} s",
+            "priorities as in the log, second run changes nothing",
+            _yes(checks and not imports["refused"]),
+        )
+    ]
 
 
 def _seed_rows(seed: dict | None) -> list[tuple[str, str, str, str]]:
@@ -138,11 +166,7 @@ def _engine_rows(engine: dict | None) -> list[tuple[str, str, str, str]]:
             _yes((r["clocks_per_second"] or 0) >= r["aim_clocks_per_second"]),
         )
     ]
-    for what, figures in engine.get("ingestion", {}).items():
-        if figures.get("measured"):
-            rows.append((what, f"{figures['per_second']:,}/s", f">= {figures['aim']}/s", _yes(figures["met"])))
-        else:
-            rows.append((what, f"not measured: {figures.get('reason')}", "", ""))
+    rows += _ingestion_rows(engine.get("ingestion"), f" ({engine['dataset']['incidents']:,} incidents loaded)")
     return rows
 
 

@@ -116,4 +116,14 @@
       if (input) input.value = keys.join(",");
     }
   }, true);  // capture: runs before htmx serialises the filter form on the same change event
+
+  // A panel answers bad input with 400 and itself, naming the field (the watchers panel's unknown username):
+  // htmx leaves 4xx answers unswapped by default, so swap those panels in.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const detail = event.detail;
+    if (detail.xhr.status === 400 && detail.target && detail.target.hasAttribute("data-swap-errors")) {
+      detail.shouldSwap = true;
+      detail.isError = false;
+    }
+  });
 })();

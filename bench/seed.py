@@ -605,11 +605,16 @@ def _requests(incidents, reference, people, rng, next_id, numbers, tickets, jour
                 }
             )  # fmt: skip
             before = targets[name]
+        # Comments at uniform instants after the opening, by the caller or the agent (random() is cheaper than
+        # choice(): a million incidents bring 1.5 million of these).
+        span = max(2, (end - opened).total_seconds()) - 1
         for _ in range(max(0, JOURNAL_PER_TICKET - len(steps))):
-            at = opened + timedelta(seconds=rng.uniform(1, max(2, (end - opened).total_seconds())))
+            random_value = rng.random
             journal.append(
-                {"ticket_id": ticket_id, "kind": "comment", "actor_id": rng.choice((caller, agent or caller)),
-                 "created_at": at, "body": rng.choice(COMMENTS)}
+                {"ticket_id": ticket_id, "kind": "comment",
+                 "actor_id": caller if agent is None or random_value() < 0.5 else agent,
+                 "created_at": opened + timedelta(seconds=1 + random_value() * span),
+                 "body": COMMENTS[int(random_value() * len(COMMENTS))]}
             )  # fmt: skip
 
     for _ in range(count):

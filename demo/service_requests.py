@@ -4,6 +4,8 @@ so approvals, tasks, journals and SLA clocks are real)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.text import slugify
@@ -908,6 +910,11 @@ def seed_requests(*, items: dict[str, CatalogItem], users: list[User], agents: d
         )
         _approve(ritm, "Welcome aboard.")
         _work(ritm, agents, all_tasks=False)
+        ritm = RequestedItem.objects.get(pk=ritm.pk)
+        if ritm.assignment_group and (agent := ritm.assignment_group.members.first()):
+            # The fulfilment team promises everything for the Friday before the first day.
+            due = datetime(2026, 12, 11, 16, 0, tzinfo=UTC)
+            ritm = requests.requested_item_update(item=ritm, by=agent, due_date=due)
         made.append(ritm)
         # Delivered, waiting for the requester's confirmation and rating.
         ritm = _order(first, items["headset"], type="Wireless")

@@ -255,6 +255,9 @@ def test_seed_demo_catalog_knowledge_and_requests(seeded):
     # user2 is the demo end users' manager: their approvals wait for user2 in the portal.
     assert Approval.objects.filter(approver__username="user2", state="requested").count() >= 3
     assert SatisfactionRating.objects.count() >= 3
+    # An agent promised the new starter's kit for a date (PATCH-able due date), journaled as a field change.
+    promised = RequestedItem.objects.get(due_date__isnull=False, catalog_item__name="New starter")
+    assert promised.journal.filter(kind="field_change", field="due_date").exists()
 
 
 def test_seed_demo_automation_routes_categorises_and_trains(seeded):

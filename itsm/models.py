@@ -237,6 +237,9 @@ class Ticket(models.Model):
             models.Index(fields=["kind", "active", "-opened_at", "-id"], name="ticket_kind_active_opened"),
             models.Index(fields=["assignment_group", "active", "-opened_at", "-id"], name="ticket_group_active_opened"),
             models.Index(fields=["assigned_to", "active", "-opened_at", "-id"], name="ticket_assignee_opened"),
+            # A practice's list filtered by team, open or not (its page and capped count: 12 and 25 ms -> 1 and 2 ms
+            # at 200,000 incidents, where the kind index read every ticket of the practice to find the team's).
+            models.Index(fields=["assignment_group", "kind", "-opened_at", "-id"], name="ticket_group_kind_opened"),
             models.Index(fields=["kind", "-updated_at", "-id"], name="ticket_kind_updated"),
             models.Index(fields=["kind", "priority", "-opened_at", "-id"], name="ticket_kind_priority"),
             # Open tickets on the same configuration item (the ticket page's "related" card).

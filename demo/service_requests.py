@@ -806,6 +806,27 @@ def seed_sla() -> None:
         )
 
 
+def seed_item_sla(item: CatalogItem) -> None:
+    """A catalog item that owns its SLA: laptops are delivered in 3 business days (listed on the item's admin page)."""
+    office = Schedule.objects.filter(name="Office hours (London)").first()
+    definition, created = SLADefinition.objects.get_or_create(
+        name=f"{item.name} delivery - 3 business days",
+        defaults={
+            "target": "resolution",
+            "practice": "requested_item",
+            "active": True,
+            "order": 40,
+            "start_condition": {"state_category": ["new", "active"]},
+            "pause_condition": {"state_category": ["pending_customer"]},
+            "stop_condition": {"state_category": ["resolved", "closed", "cancelled"]},
+            "duration_seconds": 3 * 8 * 3600 if office else 3 * 86400,
+            "schedule": office,
+        },
+    )
+    if created:
+        definition.match_catalog_items.set([item])
+
+
 def seed_managers(*, end_users: list[User], manager: User, managers_manager: User) -> None:
     """Every demo end user reports to `manager` (who reports to `managers_manager`): their approvals show up."""
     for user in end_users:
@@ -978,5 +999,6 @@ def seed_service_requests(seeder) -> list[int]:
     seed_managers(end_users=users, manager=users[1], managers_manager=User.objects.get(username="manager1"))
     seed_sla()
     items = seed_catalog(teams=seeder.teams, admin=seeder.admin)
+    seed_item_sla(items["laptop"])
     seed_knowledge(voters=users)
     return seed_requests(items=items, users=users, agents=seeder.team_agents)

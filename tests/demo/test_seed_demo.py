@@ -281,3 +281,9 @@ def test_seed_demo_files_problems_changes_and_requested_items_under_categories(s
         categorised = model.objects.filter(category__isnull=False)
         assert categorised.count() >= 3, practice
         assert not categorised.exclude(category__practice=practice).exists()
+    # The laptop owns its SLA: its requested items run that clock, the others do not.
+    from slas.models import SLAClock
+
+    laptops = SLAClock.objects.filter(definition__match_catalog_items__name="Laptop")
+    assert laptops.exists()
+    assert not laptops.exclude(ticket__as_requested_item__catalog_item__name="Laptop").exists()

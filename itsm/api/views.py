@@ -11,6 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from itsm.api.export import ListExportMixin
 from itsm.api.pagination import IdCursorPagination
 from itsm.api.permissions import IsAgent
 from itsm.api.serializers import (
@@ -103,7 +104,7 @@ class ApprovalFilterSet(django_filters.FilterSet):
         return queryset.filter(approver=self.request.user) if value else queryset.exclude(approver=self.request.user)
 
 
-class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
+class ApprovalViewSet(ListExportMixin, viewsets.ReadOnlyModelViewSet):
     """Approvals: your own (everyone), those on tickets you may see (agents), all (admins); decide your own."""
 
     serializer_class = ApprovalSerializer

@@ -143,3 +143,31 @@ def test_every_ticket_practice_exports(agent, many):
         assert response.status_code == 200, path
         assert "number" in _body(response).splitlines()[0].split(","), path
     assert APIClient().get("/api/v1/incidents/export/").status_code == 401
+
+
+def test_approvals_export_what_their_list_shows_with_constant_queries(end_user, other_end_user):
+    from tests.factories import UserFactory
+    from tests.factories.requests import set_manager
+
+    boss = UserFactory(username="boss")
+    set_manager(end_user, boss)
+    set_manager(other_end_user, UserFactory(username="other_boss"))
+    item = laptop_item()
+    order(other_end_user, item)  # someone else's approval: never in the boss's export
+    client = client_for(boss)
+
+    def export() -> tuple[list[dict], int]:
+        with CaptureQueriesContext(connection) as captured:
+            rows = _csv(client.get("/api/v1/approvals/export/?format=csv"))
+        return rows, len(captured)
+
+    export()  # warm: the first request of a user reads their roles once
+    order(end_user, item)
+    rows, few = export()
+    assert len(rows) == 1 and rows[0]["approver"] == "boss"
+    for _ in range(5):
+        order(end_user, item)
+    rows, many = export()
+    assert len(rows) == 6 and {row["approver"] for row in rows} == {"boss"}
+    assert many == few
+    assert [r["id"] for r in rows] == [str(a["id"]) for a in client.get("/api/v1/approvals/").json()["results"]]

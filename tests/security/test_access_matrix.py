@@ -227,6 +227,7 @@ MATRIX: dict[str, R | list[R]] = {
     "api-notification-preferences": R(get=SIGNED_IN, put="401 ok ok ok ok", patch="401 ok ok ok ok"),
     # --- API: kernel ----------------------------------------------------------------------------------------------
     "approval-list": R(get=SIGNED_IN),
+    "approval-export": R(get=SIGNED_IN),
     "approval-detail": R(get="401 404 404 200 200", note="an approval on a change: agents see it, end users not"),
     "approval-approve": R(post="401 404 404 403 403", note="only the approver decides, not even an admin"),
     "approval-reject": R(post="401 404 404 403 403"),

@@ -821,9 +821,9 @@ class DemoSeeder:
 
         def normal(short: str, days: float, picks: tuple[int, int, int], *, change_type="normal", cis=(), **fields):
             fields = {"assignment_group": network, **window(days), **fields}
-            change = change_services.change_create(
             name = "Emergency fix" if change_type == "emergency" else "Normal"
             fields.setdefault("category", Category.objects.filter(practice="change", name=name, parent=None).first())
+            change = change_services.change_create(
                 by=desk,
                 short_description=short,
                 change_type=change_type,

@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 
 from automation.models import AssignmentRule
 from incidents.models import Incident
+from itsm.models import JournalEntry
 from itsm.services import ticket_watchers_add
 
 
@@ -33,4 +34,6 @@ def seed_watchers(seeder) -> int:
         if colleague is not None and index % 3 == 0:
             people.append(colleague)
         ticket_watchers_add(ticket=incident, users=[p for p in people if p.pk != incident.caller_id], by=watching_agent)
+        # Backdated like the rest of the story: the watchers came with the incident's last update.
+        JournalEntry.objects.filter(ticket=incident, field="watchers").update(created_at=incident.updated_at)
     return len(open_incidents)

@@ -11,8 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.forms.models import ModelChoiceIterator, fields_for_model
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -44,28 +43,30 @@ class FastSelect(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         widget = self.get_context(name, value, attrs)["widget"]
-        parts = [format_html('<select name="{}"{}>', widget["name"], _attrs(widget["attrs"]))]
+        groups = []
         for group_name, options, _index in widget["optgroups"]:
+            rows = format_html_join(
+                "\n",
+                '<option value="{}"{}>{}</option>',
+                ((str(o["value"]), _attrs(o["attrs"]), o["label"]) for o in options),
+            )
             if group_name:
-                parts.append(format_html('<optgroup label="{}">', group_name))
-            parts += [
-                format_html('<option value="{}"{}>{}</option>', str(o["value"]), _attrs(o["attrs"]), o["label"])
-                for o in options
-            ]
-            if group_name:
-                parts.append(mark_safe("</optgroup>"))  # nosec B308 B703: a constant tag
-        parts.append(mark_safe("</select>"))  # nosec B308 B703: a constant tag
-        return mark_safe("\n".join(parts))  # nosec B308 B703: every part above is escaped by format_html
+                rows = format_html('<optgroup label="{}">\n{}\n</optgroup>', group_name, rows)
+            groups.append(rows)
+        body = format_html_join("\n", "{}", ((group,) for group in groups))
+        return format_html('<select name="{}"{}>\n{}\n</select>', widget["name"], _attrs(widget["attrs"]), body)
 
 
 def _attrs(attrs: dict) -> str:
     """HTML attributes as django/forms/widgets/attrs.html writes them (True: bare name, False: left out)."""
-    return mark_safe(  # nosec B308 B703: names and values escaped by format_html
-        "".join(
-            format_html(" {}", key) if value is True else format_html(' {}="{}"', key, str(value))
+    return format_html_join(
+        "",
+        "{}",
+        (
+            (format_html(" {}", key) if value is True else format_html(' {}="{}"', key, str(value)),)
             for key, value in attrs.items()
             if value is not False
-        )
+        ),
     )
 
 

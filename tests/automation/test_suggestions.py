@@ -72,7 +72,7 @@ def test_not_shown_when_applied_automatically_or_already_matching(client, agent,
 
 
 def test_api_apply_suggestion_then_409(agent, suggested):
-    incident, network, _team = suggested
+    incident, _network, _team = suggested
     url = f"/api/v1/incidents/{incident.number}/apply-suggestion/"
     response = client_for(agent).post(url)
     assert response.status_code == 200 and response.json()["category"] == "Network"

@@ -89,6 +89,7 @@ NOT_IN_ADMIN = {
     "itsm.SavedFilter": "a user's own workspace list view",
     "slas.SLAMilestone": "shown on the ticket's clocks and in the SLA report",
     "knowledge.ArticleVote": "counted on the article",
+    "requests_app.Upload": "an API client's file waiting for its order for a day at most, then purged",
 }
 PROJECT_APPS = {
     "itsm", "catalog", "incidents", "problems", "changes", "requests_app", "slas", "mail", "webhooks", "imports",

@@ -23,9 +23,7 @@ def watched(agent, end_user):
 
 
 def _recipients(incident, event):
-    return set(
-        OutboxMessage.objects.filter(ticket=incident, event=event).values_list("recipient__username", flat=True)
-    )
+    return set(OutboxMessage.objects.filter(ticket=incident, event=event).values_list("recipient__username", flat=True))
 
 
 def test_watchers_get_the_comment_mail_but_not_the_author_or_the_caller(agent, end_user, watched):

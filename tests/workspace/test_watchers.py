@@ -34,7 +34,8 @@ def test_watch_and_stop_watching_swap_the_panel(agent_client, agent):
     watched = agent_client.post(url, {"action": "watch"}, **HTMX)
     assert watched.status_code == 200
     panel = watched.content.decode()
-    assert panel.lstrip().startswith('<section class="card watchers" id="watchers" data-swap-errors') and 'data-watch="off"' in panel
+    assert panel.lstrip().startswith('<section class="card watchers" id="watchers" data-swap-errors')
+    assert 'data-watch="off"' in panel
     assert f'data-watcher="{agent.username}"' in panel
     assert TicketWatcher.objects.filter(ticket=incident, user=agent, added_by=agent).exists()
     unwatched = agent_client.post(url, {"action": "unwatch"}, **HTMX)

@@ -89,7 +89,10 @@ class ListExportMixin:
         ],
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="One row per record, a header first"),
-            (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="An array of records"),
+            (200, "application/json"): OpenApiResponse(
+                {"type": "array", "items": {"type": "object", "additionalProperties": {}}},
+                description="An array of records, each as the list shows it",
+            ),
             400: OpenApiResponse(OpenApiTypes.OBJECT, description="Bad format, or more rows than the limit"),
         },
     )

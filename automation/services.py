@@ -20,7 +20,7 @@ from django.utils import timezone
 from automation.conditions import conditions_hold
 from automation.enums import RoutingMode
 from automation.models import AssignmentRule, TeamRouting
-from itsm.enums import JournalKind
+from itsm.enums import CALLER_VISIBLE_KINDS, JournalKind
 from itsm.models import Team, Ticket
 from itsm.rules import is_agent
 from itsm.services import journal_add, journal_display, journal_field_changes, ticket_watchers_add
@@ -89,10 +89,12 @@ def _rule_step(rule: AssignmentRule, ticket: Ticket) -> Step:
     if rule.work_note:
         step.note = f"{step.note}\n{rule.work_note}".strip()
     for user in rule.add_watchers.order_by("username"):
-        if user.is_active:
-            step.watchers.append(user)
-        else:
+        if not user.is_active:
             skipped.append(f"watcher {user} (inactive)")
+        elif ticket.kind not in CALLER_VISIBLE_KINDS and not is_agent(user):
+            skipped.append(f"watcher {user} (not an agent; a {ticket.get_kind_display()} is agents' work)")
+        else:
+            step.watchers.append(user)
     if skipped:
         step.note = f"{step.note}\nSkipped: {'; '.join(skipped)}.".strip()
     return step

@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from automation.models import CategorySuggestion
 from itsm.enums import JournalKind
+from itsm.errors import StateConflict
 from itsm.models import Ticket
 from itsm.services import ensure_agent, journal_add
 
@@ -49,13 +49,13 @@ def suggestion_pending(ticket: Ticket) -> dict[str, Any] | None:
 @transaction.atomic
 def suggestion_apply(*, ticket: Ticket, by: User) -> Ticket:
     """Apply the pending suggestion (the category, and the group when the ticket has none), journaled by the agent
-    as applied from the suggestion with its confidence; ValidationError on `suggestion` when none is pending."""
+    as applied from the suggestion with its confidence; StateConflict (409) on `suggestion` when none is pending."""
     from automation.learning import suggestion_accept
 
     ensure_agent(by, "apply a suggestion")
     suggestion = CategorySuggestion.objects.select_for_update().filter(ticket_id=ticket.pk).first()
     if _pending(ticket, suggestion) is None:
-        raise ValidationError({"suggestion": NOTHING_PENDING})
+        raise StateConflict(NOTHING_PENDING, field="suggestion")
     return suggestion_accept(ticket=ticket, by=by)
 
 
@@ -65,7 +65,7 @@ def suggestion_dismiss(*, ticket: Ticket, by: User) -> CategorySuggestion:
     ensure_agent(by, "dismiss a suggestion")
     suggestion = CategorySuggestion.objects.select_for_update().filter(ticket_id=ticket.pk).first()
     if _pending(ticket, suggestion) is None:
-        raise ValidationError({"suggestion": NOTHING_PENDING})
+        raise StateConflict(NOTHING_PENDING, field="suggestion")
     suggestion.dismissed_by = by
     suggestion.dismissed_at = timezone.now()
     suggestion.save(update_fields=["dismissed_by", "dismissed_at"])

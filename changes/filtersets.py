@@ -7,8 +7,8 @@ from catalog.models import ConfigurationItem, Service
 from changes.enums import ChangeApproval, ChangeCloseCode, ChangeRisk, ChangeState, ChangeTaskState, ChangeType
 from changes.models import Change, ChangeTask
 from itsm.enums import Priority
-from itsm.filtersets import NameOrIdFilter, search_text
-from itsm.models import Category, Team
+from itsm.filtersets import NameOrIdFilter, category_filter, search_text
+from itsm.models import Team
 
 
 class ChangeFilterSet(django_filters.FilterSet):
@@ -24,12 +24,8 @@ class ChangeFilterSet(django_filters.FilterSet):
     assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
     service = NameOrIdFilter(queryset=Service.objects.all())
     configuration_item = NameOrIdFilter(queryset=ConfigurationItem.objects.all())
-    category = django_filters.ModelMultipleChoiceFilter(
-        distinct=False, queryset=Category.objects.filter(practice="change", parent__isnull=True)
-    )
-    subcategory = django_filters.ModelMultipleChoiceFilter(
-        distinct=False, queryset=Category.objects.filter(practice="change", parent__isnull=False)
-    )
+    category = category_filter("change")
+    subcategory = category_filter("change", sub=True)
     active = django_filters.BooleanFilter()
     planned_start = django_filters.IsoDateTimeFromToRangeFilter()
     opened_at = django_filters.IsoDateTimeFromToRangeFilter()
@@ -67,12 +63,8 @@ class ChangeTaskFilterSet(django_filters.FilterSet):
     change = django_filters.CharFilter(field_name="change__number", lookup_expr="iexact")
     assignment_group = NameOrIdFilter(queryset=Team.objects.all())
     assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
-    category = django_filters.ModelMultipleChoiceFilter(
-        distinct=False, queryset=Category.objects.filter(practice="change_task", parent__isnull=True)
-    )
-    subcategory = django_filters.ModelMultipleChoiceFilter(
-        distinct=False, queryset=Category.objects.filter(practice="change_task", parent__isnull=False)
-    )
+    category = category_filter("change_task")
+    subcategory = category_filter("change_task", sub=True)
     active = django_filters.BooleanFilter()
     q = django_filters.CharFilter(method="filter_q", label="Search")
 

@@ -7,8 +7,8 @@ from catalog.models import ConfigurationItem, Service
 from incidents.enums import IncidentState
 from incidents.models import Incident
 from itsm.enums import Priority
-from itsm.filtersets import NameOrIdFilter, search_text
-from itsm.models import Category, Team
+from itsm.filtersets import NameOrIdFilter, category_filter, search_text
+from itsm.models import Team
 
 
 class IncidentFilterSet(django_filters.FilterSet):
@@ -21,12 +21,8 @@ class IncidentFilterSet(django_filters.FilterSet):
     caller = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
     service = NameOrIdFilter(queryset=Service.objects.all())
     configuration_item = NameOrIdFilter(queryset=ConfigurationItem.objects.all())
-    category = django_filters.ModelMultipleChoiceFilter(
-        distinct=False, queryset=Category.objects.filter(practice="incident", parent__isnull=True)
-    )
-    subcategory = django_filters.ModelMultipleChoiceFilter(
-        distinct=False, queryset=Category.objects.filter(practice="incident", parent__isnull=False)
-    )
+    category = category_filter("incident")
+    subcategory = category_filter("incident", sub=True)
     opened_at = django_filters.IsoDateTimeFromToRangeFilter()
     unassigned = django_filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull", label="Unassigned")
     active = django_filters.BooleanFilter()

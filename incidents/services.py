@@ -5,7 +5,6 @@ Each runs in one transaction: permission check, transition, save, journal, and n
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +13,6 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from automation.services import apply_rules_on_create
 from catalog.models import ConfigurationItem, Service
@@ -31,6 +29,7 @@ from itsm.services import (
     outbox_enqueue,
     ticket_field_errors,
     ticket_next_number,
+    tickets_sweep,
     transition_ensure_allowed,
 )
 from slas.services import sla_evaluate
@@ -39,7 +38,6 @@ if TYPE_CHECKING:
     from changes.models import Change
     from problems.models import Problem
 
-logger = logging.getLogger(__name__)
 
 # Fields an agent may set on create and update. End users describe the incident and say how urgent it is for them;
 # its impact is the desk's assessment.
@@ -384,20 +382,10 @@ def incident_comment(*, incident: Incident, by: User, body: str, kind: str = Jou
 def incident_auto_close(*, now: datetime | None = None, batch_size: int = 200) -> int:
     """Close incidents resolved longer ago than ITSM_INCIDENT_AUTO_CLOSE_DAYS; safe to run twice or concurrently."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.ITSM_INCIDENT_AUTO_CLOSE_DAYS)
-    closed = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                Incident.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(state=IncidentState.RESOLVED, resolved_at__lte=cutoff)
-                .order_by("resolved_at")[:batch_size]
-            )
-            for incident in batch:
-                try:
-                    with transaction.atomic():
-                        incident_close(incident=incident, by=None, reason="Closed automatically after resolution.")
-                        closed += 1
-                except (TransitionNotAllowed, ConcurrentTransition):
-                    logger.info("auto-close skipped %s: changed meanwhile", incident.number)
-        if len(batch) < batch_size:
-            return closed
+    resolved = Incident.objects.filter(state=IncidentState.RESOLVED, resolved_at__lte=cutoff).order_by("resolved_at")
+    reason = "Closed automatically after resolution."
+    return tickets_sweep(
+        tickets=resolved,
+        act=lambda incident: incident_close(incident=incident, by=None, reason=reason),
+        batch_size=batch_size,
+    )

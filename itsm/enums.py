@@ -32,6 +32,10 @@ class TicketKind(models.TextChoices):
     CHANGE_TASK = "change_task", _("Change task")
 
 
+# The kinds a caller follows in the portal (their own incidents and requests); every other kind is agents' work,
+# which end users never see, so they cannot watch it either.
+CALLER_VISIBLE_KINDS = frozenset({TicketKind.INCIDENT, TicketKind.REQUEST, TicketKind.REQUESTED_ITEM})
+
 NUMBER_PREFIXES = {
     TicketKind.INCIDENT: "INC",
     TicketKind.PROBLEM: "PRB",

@@ -28,3 +28,13 @@ def search_text(queryset: QuerySet, prefix: str, value: str) -> QuerySet:
     if text.upper().startswith(prefix) and text[len(prefix) :].isdigit() and len(text) == len(prefix) + 7:
         return queryset.filter(number=text.upper())
     return queryset.filter(Q(number__icontains=text) | Q(short_description__icontains=text))
+
+
+def category_filter(practice: str, *, sub: bool = False) -> django_filters.ModelMultipleChoiceFilter:
+    """A practice's `category` filter (its top-level categories, by id, several allowed) or, with `sub`, its
+    `subcategory` filter."""
+    from itsm.models import Category
+
+    return django_filters.ModelMultipleChoiceFilter(
+        distinct=False, queryset=Category.objects.filter(practice=practice, parent__isnull=not sub)
+    )

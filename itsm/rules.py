@@ -19,14 +19,16 @@ def user_roles(user: User | AnonymousUser) -> frozenset[str]:
     return cached
 
 
+# Agents and anyone above them: they work tickets in the workspace and see every ticket.
+AGENT_ROLES = frozenset({Role.AGENT, Role.TEAM_MANAGER, Role.CHANGE_MANAGER, Role.ADMIN})
+
+
 @rules.predicate
 def is_agent(user: User) -> bool:
     """Agents (and anyone above them) work tickets in the workspace and see every ticket."""
     if not user.is_authenticated or not user.is_active:
         return False
-    return user.is_superuser or bool(
-        user_roles(user) & {Role.AGENT, Role.TEAM_MANAGER, Role.CHANGE_MANAGER, Role.ADMIN}
-    )
+    return user.is_superuser or bool(user_roles(user) & AGENT_ROLES)
 
 
 @rules.predicate

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 
 from itsm.enums import JournalKind, Priority
 from itsm.models import Attachment, JournalEntry, PriorityRule, Ticket
-from itsm.rules import is_agent
+from itsm.rules import AGENT_ROLES, is_agent
 
 
 def priority_for(*, impact: int, urgency: int) -> int:
@@ -61,9 +61,13 @@ def approval_list_visible_to(*, user: User):
     return approvals.filter(approver=user)
 
 
-def watchers_of(*, ticket: Ticket) -> QuerySet:
-    """The ticket's watch list with who added each person, by username (the caller sees the list of visible
-    tickets only: the views check the ticket first)."""
+def watchers_of(*, ticket: Ticket, user: User | None = None) -> QuerySet:
+    """The ticket's watch list with who added each person, by username, as `user` may read it (the views check the
+    ticket first): all of it for agents (and without a user); for a caller, the people on their side only (no agent,
+    as the request serializers hide the agents working it)."""
     from itsm.models import TicketWatcher
 
-    return TicketWatcher.objects.filter(ticket=ticket).select_related("user", "added_by").order_by("user__username")
+    watchers = TicketWatcher.objects.filter(ticket=ticket).select_related("user", "added_by").order_by("user__username")
+    if user is not None and not is_agent(user):
+        watchers = watchers.filter(user__is_superuser=False).exclude(user__groups__name__in=AGENT_ROLES)
+    return watchers

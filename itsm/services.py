@@ -13,11 +13,11 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Model, Q
+from django.db.models import F, Model, Q, QuerySet
 from django.utils import timezone
-from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
+from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
 
-from itsm.enums import NUMBER_PREFIXES, Impact, JournalKind, OutboxStatus, Urgency
+from itsm.enums import CALLER_VISIBLE_KINDS, NUMBER_PREFIXES, Impact, JournalKind, OutboxStatus, Urgency
 from itsm.models import JournalEntry, NumberSequence, OutboxMessage, Ticket
 from itsm.rules import is_agent
 
@@ -769,6 +769,9 @@ def ticket_watchers_add(*, ticket: Ticket, users: Iterable[User], by: User | Non
     for user in users:
         if not user.is_active:
             raise ValidationError({"watchers": f"{user.get_username()} is not an active user."})
+        if ticket.kind not in CALLER_VISIBLE_KINDS and not is_agent(user):
+            message = f"{user.get_username()} is not an agent: only agents can watch a {ticket.get_kind_display()}."
+            raise ValidationError({"watchers": message})
     # Lock the ticket row: two concurrent changes of the list journal one after the other, each with the right "old".
     Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("pk", flat=True).first()
     old = _watcher_names(ticket)
@@ -795,3 +798,27 @@ def ticket_watcher_remove(*, ticket: Ticket, user: User, by: User | None, note: 
         return False
     _watch_list_journal(ticket=ticket, by=by, old=old, new=_watcher_names(ticket), note=note)
     return True
+
+
+def tickets_sweep(*, tickets: QuerySet, act: Callable[[Any], Any], batch_size: int = 200) -> int:
+    """Run `act` (a practice's service) on every ticket `tickets` selects (ordered), in batches locked with SKIP
+    LOCKED so that concurrent sweeps never share one, each in its own savepoint; returns how many it did.
+
+    A ticket changed meanwhile (its transition refused) is skipped, logged and not tried again in this sweep. Safe to
+    run twice or concurrently: what one run did no longer matches `tickets` for the next.
+    """
+    done = 0
+    skipped: set[int] = set()
+    while True:
+        with transaction.atomic():
+            batch = list(tickets.exclude(pk__in=skipped).select_for_update(skip_locked=True, of=("self",))[:batch_size])
+            for ticket in batch:
+                try:
+                    with transaction.atomic():
+                        act(ticket)
+                        done += 1
+                except (TransitionNotAllowed, ConcurrentTransition):
+                    skipped.add(ticket.pk)
+                    logger.info("%s skipped by the sweep: changed meanwhile", ticket.number)
+        if len(batch) < batch_size:
+            return done

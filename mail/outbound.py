@@ -16,6 +16,7 @@ from django.core.validators import validate_email
 from django.template import Context, Engine
 from django.utils.crypto import salted_hmac
 
+from itsm.enums import CALLER_VISIBLE_KINDS
 from itsm.models import OutboxMessage, Ticket
 from itsm.rules import is_agent
 from mail.events import DEFAULT_OFF, event_label
@@ -258,10 +259,10 @@ def notify_watchers(*, event: str, ticket: Ticket, key: str, data: dict[str, Any
     skip = {ticket.caller_id}
     if event == "ticket.commented" and actor and actor == ticket.caller.get_username() and ticket.assigned_to_id:
         skip.add(ticket.assigned_to_id)
+    # End users hear only of public events of the kinds they may follow (never of work notes, never of agents' work).
+    public = event != "ticket.work_noted" and ticket.kind in CALLER_VISIBLE_KINDS
     recipients = [
-        user
-        for user in watchers
-        if user.pk not in skip and user.get_username() != actor and (event != "ticket.work_noted" or is_agent(user))
+        user for user in watchers if user.pk not in skip and user.get_username() != actor and (public or is_agent(user))
     ]
     subject, body = _watch_message(event, ticket, actor, data)
     outbox_enqueue_many(

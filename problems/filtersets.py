@@ -6,8 +6,8 @@ from django.db.models import Q
 
 from catalog.models import ConfigurationItem, Service
 from itsm.enums import Priority
-from itsm.filtersets import NameOrIdFilter, search_text
-from itsm.models import Category, Team
+from itsm.filtersets import NameOrIdFilter, category_filter, search_text
+from itsm.models import Team
 from problems.enums import ProblemResolutionCode, ProblemState, ProblemTaskState
 from problems.models import KnowledgeArticle, Problem, ProblemTask
 
@@ -21,12 +21,8 @@ class ProblemFilterSet(django_filters.FilterSet):
     assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
     service = NameOrIdFilter(queryset=Service.objects.all())
     configuration_item = NameOrIdFilter(queryset=ConfigurationItem.objects.all())
-    category = django_filters.ModelMultipleChoiceFilter(
-        distinct=False, queryset=Category.objects.filter(practice="problem", parent__isnull=True)
-    )
-    subcategory = django_filters.ModelMultipleChoiceFilter(
-        distinct=False, queryset=Category.objects.filter(practice="problem", parent__isnull=False)
-    )
+    category = category_filter("problem")
+    subcategory = category_filter("problem", sub=True)
     resolution_code = django_filters.MultipleChoiceFilter(distinct=False, choices=ProblemResolutionCode.choices)
     known_error = django_filters.BooleanFilter()
     active = django_filters.BooleanFilter()
@@ -62,12 +58,8 @@ class ProblemTaskFilterSet(django_filters.FilterSet):
     problem = NameOrIdFilter(queryset=Problem.objects.all(), name_field="number")
     assignment_group = NameOrIdFilter(queryset=Team.objects.all())
     assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
-    category = django_filters.ModelMultipleChoiceFilter(
-        distinct=False, queryset=Category.objects.filter(practice="problem_task", parent__isnull=True)
-    )
-    subcategory = django_filters.ModelMultipleChoiceFilter(
-        distinct=False, queryset=Category.objects.filter(practice="problem_task", parent__isnull=False)
-    )
+    category = category_filter("problem_task")
+    subcategory = category_filter("problem_task", sub=True)
     active = django_filters.BooleanFilter()
     q = django_filters.CharFilter(method="filter_q", label="Search")
 

@@ -5,8 +5,8 @@ from django.contrib.auth import get_user_model
 
 from catalog.models import CatalogItem, Service
 from itsm.enums import Priority
-from itsm.filtersets import NameOrIdFilter, search_text
-from itsm.models import Category, Team
+from itsm.filtersets import NameOrIdFilter, category_filter, search_text
+from itsm.models import Team
 from requests_app.enums import FulfilmentTaskState, RequestedItemState
 from requests_app.models import FulfilmentTask, RequestedItem
 
@@ -20,12 +20,8 @@ class RequestedItemFilterSet(django_filters.FilterSet):
     assignment_group = NameOrIdFilter(queryset=Team.objects.all())
     assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
     service = NameOrIdFilter(queryset=Service.objects.all())
-    category = django_filters.ModelMultipleChoiceFilter(
-        distinct=False, queryset=Category.objects.filter(practice="requested_item", parent__isnull=True)
-    )
-    subcategory = django_filters.ModelMultipleChoiceFilter(
-        distinct=False, queryset=Category.objects.filter(practice="requested_item", parent__isnull=False)
-    )
+    category = category_filter("requested_item")
+    subcategory = category_filter("requested_item", sub=True)
     active = django_filters.BooleanFilter()
     opened_at = django_filters.IsoDateTimeFromToRangeFilter()
     q = django_filters.CharFilter(method="filter_q", label="Search")
@@ -56,12 +52,8 @@ class FulfilmentTaskFilterSet(django_filters.FilterSet):
     requested_item = NameOrIdFilter(queryset=RequestedItem.objects.all(), name_field="number")
     assignment_group = NameOrIdFilter(queryset=Team.objects.all())
     assigned_to = NameOrIdFilter(queryset=get_user_model().objects.all(), name_field="username")
-    category = django_filters.ModelMultipleChoiceFilter(
-        distinct=False, queryset=Category.objects.filter(practice="task", parent__isnull=True)
-    )
-    subcategory = django_filters.ModelMultipleChoiceFilter(
-        distinct=False, queryset=Category.objects.filter(practice="task", parent__isnull=False)
-    )
+    category = category_filter("task")
+    subcategory = category_filter("task", sub=True)
     active = django_filters.BooleanFilter()
     q = django_filters.CharFilter(method="filter_q", label="Search")
 

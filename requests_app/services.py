@@ -7,7 +7,6 @@ through the outbox. The requester orders, comments, withdraws and confirms; agen
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -20,7 +19,6 @@ from django.core.files import File
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
-from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from automation.services import apply_rules_on_create
 from catalog.models import CatalogItem
@@ -41,6 +39,7 @@ from itsm.services import (
     outbox_enqueue,
     ticket_field_errors,
     ticket_next_number,
+    tickets_sweep,
     transition_ensure_allowed,
 )
 from requests_app.enums import (
@@ -53,8 +52,6 @@ from requests_app.enums import (
 )
 from requests_app.models import FulfilmentTask, Request, RequestedItem, SatisfactionRating, Upload
 from slas.services import sla_evaluate
-
-logger = logging.getLogger(__name__)
 
 R = RequestedItemState
 TEXT_LIMIT = 20000
@@ -557,30 +554,18 @@ def requested_item_auto_close(*, now: datetime | None = None, batch_size: int = 
     requester_wrote_lately = JournalEntry.objects.filter(
         ticket_id=OuterRef("pk"), kind=JournalKind.COMMENT, actor_id=OuterRef("caller_id"), created_at__gt=cutoff
     )
-    closed = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                RequestedItem.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(state=R.FULFILLED, resolved_at__lte=cutoff)
-                .exclude(Exists(requester_wrote_lately))
-                .order_by("resolved_at")[:batch_size]
-            )
-            for item in batch:
-                try:
-                    with transaction.atomic():
-                        _transition(
-                            item,
-                            "close",
-                            None,
-                            body=f"Closed automatically {settings.ITSM_REQUEST_AUTO_CLOSE_DAYS} days after delivery.",
-                        )
-                        _request_settle(item.request_id)
-                        closed += 1
-                except (TransitionNotAllowed, ConcurrentTransition):
-                    logger.info("auto-close skipped %s: changed meanwhile", item.number)
-        if len(batch) < batch_size:
-            return closed
+    fulfilled = (
+        RequestedItem.objects.filter(state=R.FULFILLED, resolved_at__lte=cutoff)
+        .exclude(Exists(requester_wrote_lately))
+        .order_by("resolved_at")
+    )
+    return tickets_sweep(tickets=fulfilled, act=_auto_close, batch_size=batch_size)
+
+
+def _auto_close(item: RequestedItem) -> None:
+    body = f"Closed automatically {settings.ITSM_REQUEST_AUTO_CLOSE_DAYS} days after delivery."
+    _transition(item, "close", None, body=body)
+    _request_settle(item.request_id)
 
 
 def _body(body: str, kind: str) -> str:

@@ -10,6 +10,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from itsm.errors import StateConflict
+
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ConcurrentTransition):
@@ -25,6 +27,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body = {"detail": str(exc), "code": getattr(exc, "code", "transition_not_allowed")}
         body.update(getattr(exc, "extra", {}))
         return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, StateConflict):
+        return Response({exc.field: str(exc), "code": "conflict"}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, ProtectedError):
         return Response(
             {"detail": "This record is still referenced and cannot be deleted.", "code": "protected"},

@@ -24,7 +24,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.utils.encoders import JSONEncoder
 
-from itsm.workspace.views import csv_safe
+from itsm.csvsafe import csv_safe
 
 EXPORT_FORMATS = ("csv", "json")
 CHUNK_SIZE = 500

@@ -29,7 +29,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from itsm.csvsafe import csv_safe
 from itsm.enums import JournalKind
+from itsm.errors import StateConflict
 from itsm.models import SavedFilter, Team, Ticket
 from itsm.registry import suggestion_provider
 from itsm.rules import is_agent
@@ -447,15 +449,6 @@ def ticket_list(request: HttpRequest, practice: str) -> HttpResponse:
     # The same URL answers with a fragment or a page: caches and the back button must tell them apart.
     patch_vary_headers(response, ["HX-Request"])
     return response
-
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: Any) -> str:
-    """A cell a spreadsheet shows as text: one starting with = + - @ tab or CR gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
 
 
 def _csv_value(column: Column, value: Any) -> str:
@@ -924,8 +917,9 @@ def ticket_watchers(request: HttpRequest, practice: str, number: str) -> HttpRes
         if action in ("watch", "unwatch"):
             user = request.user
         elif action in ("add", "remove"):
-            users = User.objects.filter(username=username)
-            user = (users.filter(is_active=True) if action == "add" else users).first()
+            # A NUL byte or an over-long name can be no username (and NUL would fail in PostgreSQL's driver).
+            users = User.objects.filter(username=username) if "\x00" not in username and len(username) <= 150 else None
+            user = None if users is None else (users.filter(is_active=True) if action == "add" else users).first()
             if user is None:
                 raise ValidationError({"username": _("No active user “%(name)s”.") % {"name": username}})
         else:
@@ -958,15 +952,15 @@ def ticket_suggestion(request: HttpRequest, practice: str, number: str) -> HttpR
     if action not in ("apply", "dismiss"):
         messages.error(request, _("Choose apply or dismiss."))
         return render_detail(request, declared, ticket, status=400)
-    if provider.pending(ticket) is None:
-        messages.error(request, _("%(number)s has no suggestion to apply any more.") % {"number": number})
-        return render_detail(request, declared, ticket, status=409)
     try:
         with transaction.atomic():
             if action == "apply":
                 provider.apply(ticket=ticket, by=request.user)
             else:
                 provider.dismiss(ticket=ticket, by=request.user)
+    except StateConflict:
+        messages.error(request, _("%(number)s has no suggestion to apply any more.") % {"number": number})
+        return render_detail(request, declared, get_ticket(declared, request, number), status=409)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return render_detail(request, declared, get_ticket(declared, request, number), status=400)

@@ -83,10 +83,18 @@ class _WritableOnly:
         if self.instance is None:
             return attrs
         current = self.to_representation(self.instance)
+        # Computed values (the SLA clocks' time left, say) move between the GET and the PATCH: not compared.
+        computed = {
+            name
+            for name, field in self.fields.items()
+            if isinstance(field, serializers.SerializerMethodField | serializers.BaseSerializer)
+        }
         errors = {
             name: self.owned.get(name, "This field cannot be changed.")
             for name, value in self.initial_data.items()
-            if name not in self.writable and (name in self.owned or name in self.fields) and value != current.get(name)
+            if name not in self.writable
+            and (name in self.owned or (name in self.fields and name not in computed))
+            and value != current.get(name)
         }
         if errors:
             raise serializers.ValidationError(errors)

@@ -81,6 +81,18 @@ def test_api_apply_suggestion_then_409(agent, suggested):
     assert again.status_code == 409 and "suggestion" in again.json()
 
 
+def test_api_apply_suggestion_with_if_match(agent, suggested):
+    """The precondition is the ticket as read before applying (applying bumps its version)."""
+    incident, _network, _team = suggested
+    api = client_for(agent)
+    etag = api.get(f"/api/v1/incidents/{incident.number}/")["ETag"]
+    url = f"/api/v1/incidents/{incident.number}/apply-suggestion/"
+    response = api.post(url, HTTP_IF_MATCH=etag)
+    assert response.status_code == 200 and response.json()["category"] == "Network"
+    assert response["ETag"] != etag
+    assert api.post(url, HTTP_IF_MATCH=etag).status_code == 412
+
+
 def test_api_dismiss_suggestion_and_409_without_one(agent, suggested):
     incident, _network, _team = suggested
     api = client_for(agent)

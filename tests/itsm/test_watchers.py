@@ -84,6 +84,36 @@ def test_api_watchers_on_every_practice(agent):
     assert [w["username"] for w in client_for(agent).get(url).json()] == [other.username]
 
 
+def test_end_users_cannot_watch_agents_work(agent, end_user):
+    """A problem (or any kind end users never see) takes agents only: an end user on its list would be mailed what
+    the desk keeps to itself. Their callers' kinds (incidents, requests) take anyone."""
+    from django.core.exceptions import ValidationError
+
+    problem = problem_factory(by=agent)
+    with pytest.raises(ValidationError) as error:
+        ticket_watchers_add(ticket=problem, users=[end_user], by=agent)
+    assert "watchers" in error.value.message_dict and not TicketWatcher.objects.exists()
+    response = client_for(agent).post(
+        f"/api/v1/problems/{problem.number}/watchers/", {"username": end_user.username}, format="json"
+    )
+    assert response.status_code == 400 and "watchers" in response.json()
+    assert ticket_watchers_add(ticket=incident_factory(by=agent), users=[end_user], by=agent) == [end_user]
+
+
+def test_api_end_user_sees_the_people_on_their_side_only(agent, end_user):
+    """The caller reads who else of theirs follows the ticket, not the agents working it, nor who added whom."""
+    incident = incident_factory(by=agent, caller=end_user)
+    colleague = UserFactory(username="colleague")
+    ticket_watchers_add(ticket=incident, users=[colleague, AgentFactory(username="second_line")], by=agent)
+    rows = client_for(end_user).get(_url(incident)).json()
+    assert [(row["username"], row["added_by"]) for row in rows] == [("colleague", None)]
+    rows = client_for(agent).get(_url(incident)).json()
+    assert [(row["username"], row["added_by"]) for row in rows] == [
+        ("colleague", agent.username),
+        ("second_line", agent.username),
+    ]
+
+
 def test_api_end_user_reads_own_list_but_cannot_change_it(agent, end_user, other_end_user):
     own = incident_factory(by=agent, caller=end_user)
     theirs = incident_factory(by=agent, caller=other_end_user)

@@ -85,3 +85,18 @@ def test_watchers_of_any_practice_hear_of_comments(agent):
 
     problem_comment(problem=problem, by=agent, body="Root cause found", kind="comment")
     assert _recipients(problem, "ticket.watch_commented") == {watcher.username}
+
+
+def test_an_end_user_on_an_agents_only_ticket_is_never_mailed(agent):
+    """Should an end user be on a problem's list anyway (added before the rule, or by hand in the database), the
+    watch mail still goes to agents only."""
+    from itsm.models import TicketWatcher
+    from problems.services import problem_comment
+
+    problem = problem_factory(by=agent)
+    outsider = UserFactory(username="outsider")
+    watcher = AgentFactory(username="problem_watcher")
+    TicketWatcher.objects.create(ticket=problem, user=outsider, added_by=agent)
+    TicketWatcher.objects.create(ticket=problem, user=watcher, added_by=agent)
+    problem_comment(problem=problem, by=agent, body="Root cause found", kind="comment")
+    assert _recipients(problem, "ticket.watch_commented") == {watcher.username}

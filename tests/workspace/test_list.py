@@ -11,10 +11,10 @@ from django.urls import reverse
 
 from incidents.enums import IncidentState
 from incidents.models import Incident
+from itsm.csvsafe import csv_safe
 from itsm.models import SavedFilter
 from itsm.workspace import practices
 from itsm.workspace.paging import keyset_page
-from itsm.workspace.views import csv_safe
 from tests.factories import (
     AgentFactory,
     change_factory,

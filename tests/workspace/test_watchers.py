@@ -64,6 +64,8 @@ def test_unknown_username_is_a_400_naming_it_and_changes_nothing(agent_client, a
     assert response.status_code == 400
     body = response.content.decode()
     assert "No active user" in body and "&lt;b&gt;ghost&lt;/b&gt;" in body and "<b>ghost" not in body
+    for name in ("a\x00b", "x" * 200):  # no username can be these (and NUL would fail in the database driver)
+        assert agent_client.post(url, {"action": "add", "username": name}, **HTMX).status_code == 400
     assert not TicketWatcher.objects.exists() and not JournalEntry.objects.filter(field="watchers").exists()
 
 

@@ -7,10 +7,11 @@ class AutomationConfig(AppConfig):
     verbose_name = _("Automation and improvement")
 
     def ready(self) -> None:
-        from automation.triggers import trigger_on_event
+        from automation.triggers import ACTIVE_TRIGGERS, trigger_on_event
         from itsm.registry import event_listener_register
 
         event_listener_register(trigger_on_event)
+        ACTIVE_TRIGGERS.connect()
 
         from automation.suggestions import suggestion_apply, suggestion_dismiss, suggestion_pending
         from itsm.registry import SuggestionProvider, suggestion_provider_register

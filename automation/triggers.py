@@ -23,6 +23,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from automation.conditions import conditions_hold
 from automation.enums import NotifyWhom, TriggerEvent
 from automation.models import Trigger, TriggerRun
+from itsm.configcache import ConfigCache
 from itsm.enums import JournalKind
 from itsm.models import Category, Team, Ticket
 from itsm.services import journal_add, journal_display, journal_field_changes, outbox_enqueue, ticket_field_errors
@@ -81,7 +82,16 @@ def trigger_on_event(*, event: str, ticket: Any, key: str, data: dict[str, Any])
     triggers_fire(ticket=ticket, event=name, key=f"{event}:{key}")
 
 
+# Which (practice, event) pairs have an active trigger, per process for a few seconds (itsm.configcache): most
+# events have none, and the SLA sweep alone raises thousands.
+ACTIVE_TRIGGERS = ConfigCache(
+    lambda: frozenset(Trigger.objects.filter(active=True).values_list("practice", "event")), model="automation.Trigger"
+)
+
+
 def _triggers(ticket: Ticket, event: str | None) -> list[Trigger]:
+    if not any(practice in ("", ticket.kind) and event in (None, on) for practice, on in ACTIVE_TRIGGERS.get()):
+        return []
     triggers = Trigger.objects.filter(active=True, practice__in=["", ticket.kind]).order_by("order", "name")
     if event:
         triggers = triggers.filter(event=event)

@@ -18,3 +18,4 @@ class MailConfig(AppConfig):
             NotificationChannel(compose=outbound.notification_compose, send=outbound.mail_send)
         )
         event_listener_register(outbound.on_ticket_event)
+        outbound.ACTIVE_TEMPLATES.connect()

@@ -16,6 +16,7 @@ from django.core.validators import validate_email
 from django.template import Context, Engine
 from django.utils.crypto import salted_hmac
 
+from itsm.configcache import ConfigCache
 from itsm.enums import CALLER_VISIBLE_KINDS
 from itsm.models import OutboxMessage, Ticket
 from itsm.rules import is_agent
@@ -34,10 +35,21 @@ DEFAULT_HTML = (
 )
 
 
-def _template(event: str):
+def _active_templates() -> dict:
     from mail.models import NotificationTemplate
 
-    return NotificationTemplate.objects.filter(event=event, active=True).first()
+    templates = {}
+    for template in NotificationTemplate.objects.filter(active=True).order_by("-pk"):
+        templates[template.event] = template  # the first by id wins, as .first() chose before
+    return templates
+
+
+# The admins' templates by event, per process for a few seconds (itsm.configcache).
+ACTIVE_TEMPLATES = ConfigCache(_active_templates, model="mail.NotificationTemplate")
+
+
+def _template(event: str):
+    return ACTIVE_TEMPLATES.get().get(event)
 
 
 def notification_wanted(*, user: User, event: str) -> bool:

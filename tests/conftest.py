@@ -29,6 +29,16 @@ def tcp_reachable(host: str, port: int) -> bool:
         return False
 
 
+@pytest.fixture(autouse=True)
+def _fresh_config_caches():
+    """Each test starts without cached configuration (a rolled-back trigger or endpoint sends no signal)."""
+    from itsm.configcache import config_caches_clear
+
+    config_caches_clear()
+    yield
+    config_caches_clear()
+
+
 @pytest.fixture
 def postgres(db):
     require_service(connection.vendor == "postgresql", "PostgreSQL is not available")

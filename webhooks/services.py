@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from itsm.configcache import ConfigCache
 from itsm.models import Ticket
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from webhooks.signing import SIGNATURE_HEADER, signature
@@ -59,8 +60,18 @@ def ticket_payload(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+# The event lists of the active endpoints, per process for a few seconds (itsm.configcache): most events have no
+# subscriber, and the SLA sweep alone raises thousands. With a subscriber, the endpoints are read fresh.
+ACTIVE_ENDPOINT_EVENTS = ConfigCache(
+    lambda: [list(events) for events in WebhookEndpoint.objects.filter(active=True).values_list("events", flat=True)],
+    model="webhooks.WebhookEndpoint",
+)
+
+
 def webhook_on_event(*, event: str, ticket: Ticket, key: str, data: dict[str, Any]) -> list[WebhookDelivery]:
     """Queue one delivery per subscribed endpoint, in the current transaction; sent after commit."""
+    if not any(not events or event in events for events in ACTIVE_ENDPOINT_EVENTS.get()):
+        return []
     endpoints = [e for e in WebhookEndpoint.objects.filter(active=True) if e.wants(event)]
     if not endpoints:
         return []

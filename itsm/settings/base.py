@@ -182,6 +182,8 @@ ITSM_API_THROTTLE_RATES = {
 }
 # The most rows one `GET <list>/export/` streams; a larger filtered list is refused with a 400 naming the limit.
 ITSM_EXPORT_MAX_ROWS = env.int("ITSM_EXPORT_MAX_ROWS", default=100_000)
+# How long a process keeps the configuration every ticket event consults (triggers, webhook endpoints, templates).
+ITSM_CONFIG_CACHE_SECONDS = env.float("ITSM_CONFIG_CACHE_SECONDS", default=5.0)
 SPECTACULAR_SETTINGS = {
     "TITLE": "ITSM service desk API",
     "DESCRIPTION": (

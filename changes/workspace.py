@@ -69,6 +69,8 @@ register(
         edit_fields=[
             "short_description",
             "description",
+            "category",
+            "subcategory",
             "impact",
             "urgency",
             "assignment_group",
@@ -118,7 +120,7 @@ register(
         ],
         update=services.change_task_update,
         comment=services.change_task_comment,
-        edit_fields=["short_description", "description", "assignment_group", "assigned_to"],
+        edit_fields=["short_description", "description", "category", "subcategory", "assignment_group", "assigned_to"],
         facts=[(_("Close notes"), "close_notes")],
         links=lambda task: [LinkGroup(_("Change"), [task.change])],
         order=42,

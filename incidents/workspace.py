@@ -68,6 +68,8 @@ register(
         edit_fields=[
             "short_description",
             "description",
+            "category",
+            "subcategory",
             "impact",
             "urgency",
             "assignment_group",

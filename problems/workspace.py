@@ -54,6 +54,8 @@ register(
         edit_fields=[
             "short_description",
             "description",
+            "category",
+            "subcategory",
             "impact",
             "urgency",
             "assignment_group",
@@ -105,7 +107,7 @@ register(
         ],
         update=services.problem_task_update,
         comment=services.problem_task_comment,
-        edit_fields=["short_description", "description", "assignment_group", "assigned_to"],
+        edit_fields=["short_description", "description", "category", "subcategory", "assignment_group", "assigned_to"],
         facts=[(_("Close notes"), "close_notes")],
         links=lambda task: [LinkGroup(_("Problem"), [task.problem])],
         order=30,

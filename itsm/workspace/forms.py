@@ -19,7 +19,7 @@ from catalog.models import ConfigurationItem, Service
 from itsm.api.fields import NameOrIdRelatedField
 from itsm.enums import JournalKind, Role
 from itsm.fields import NameOrIdChoiceField
-from itsm.models import Team
+from itsm.models import Category, Team
 
 User = get_user_model()
 
@@ -176,6 +176,12 @@ def fields_form_class(model: type, edit_fields: list[str]) -> type[forms.Form]:
         fields[name] = SHARED_FIELDS[name]() if name in SHARED_FIELDS else base[name]
         if isinstance(fields[name].widget, forms.Textarea):
             fields[name].widget.attrs["rows"] = 3
+    for name in ("category", "subcategory"):
+        if name in fields:
+            # The practice's own categories (top level, or under one), in one query with their parents' names.
+            fields[name].queryset = Category.objects.filter(
+                practice=model.KIND, parent__isnull=name == "category"
+            ).select_related("parent")
     fields["version"] = forms.IntegerField(widget=forms.HiddenInput, required=False)
     fast_selects(fields)
     return type(f"{model.__name__}FieldsForm", (TicketFieldsForm,), fields)

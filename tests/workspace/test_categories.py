@@ -42,3 +42,33 @@ def test_category_column_and_filter(client, agent, slug):
     assert len(three) == len(one)
     filtered = client.get(url, {"category": storage.pk, "cols": "number,category"}).content.decode()
     assert second.number in filtered and first.number not in filtered
+
+
+def test_ticket_page_edits_the_category_among_the_practices_own(client, agent):
+    """The ticket page's fields offer this practice's categories (subcategories with their parent's name) and save
+    a choice through the practice's update service, journaled."""
+    client.force_login(agent)
+    network = Category.objects.create(practice="problem", name="Networking")
+    routers = Category.objects.create(practice="problem", name="Routers", parent=network)
+    Category.objects.create(practice="incident", name="Foreign")
+    problem = problem_factory(by=agent)
+    url = reverse("workspace:detail", args=["problems", problem.number])
+    page = client.get(url).content.decode()
+    assert "Networking / Routers" in page and "Foreign" not in page
+    data = {
+        "short_description": problem.short_description,
+        "description": problem.description,
+        "category": network.pk,
+        "subcategory": routers.pk,
+        "impact": problem.impact,
+        "urgency": problem.urgency,
+        "assignment_group": problem.assignment_group_id or "",
+        "assigned_to": problem.assigned_to_id or "",
+        "service": "",
+        "configuration_item": "",
+        "version": problem.version,
+    }
+    assert client.post(url, data).status_code == 302
+    problem.refresh_from_db()
+    assert (problem.category, problem.subcategory) == (network, routers)
+    assert problem.journal.filter(field="category").exists()

@@ -147,6 +147,18 @@ def test_request_page_withdraw_comment_confirm_and_rate(user_client, end_user, a
     assert RequestedItem.objects.get(pk=ritm.pk).state == R.CLOSED
 
 
+def test_request_page_shows_the_promised_date_while_open(user_client, end_user, agent):
+    from datetime import UTC, datetime
+
+    from requests_app.services import requested_item_update
+
+    ritm = ritm_of(order(end_user, laptop_item(approval=False)))
+    url = f"/portal/requests/{ritm.number}/"
+    assert 'id="due-date"' not in user_client.get(url).content.decode()
+    requested_item_update(item=ritm, by=agent, due_date=datetime(2031, 3, 14, 12, 0, tzinfo=UTC))
+    assert "We plan to have it with you by 14 Mar 2031." in user_client.get(url).content.decode()
+
+
 def test_request_page_hides_work_notes_and_internal_fields(user_client, end_user, agent):
     from requests_app.services import requested_item_comment
 

@@ -17,9 +17,9 @@ from changes.conflicts import Conflict, Slot, WindowRule, find_conflicts, occurr
 from changes.enums import PLANNED_CHANGE_STATES, ChangeState, ChangeWindowKind, ChangeWindowRecurrence
 from changes.models import Change, ChangeConflict, ChangeRiskAnswer, ChangeTask, ChangeTemplate, ChangeWindow
 from itsm.rules import is_agent
-from slas.models import SLAClock
+from slas.selectors import clocks_prefetch
 
-_CLOCKS = Prefetch("sla_clocks", queryset=SLAClock.objects.select_related("definition", "schedule"))
+_CLOCKS = clocks_prefetch()
 _CONFLICTS = Prefetch(
     "conflicts",
     queryset=ChangeConflict.objects.select_related("other_change", "window", "configuration_item").order_by(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
 from incidents.models import Incident
 from itsm.rules import is_agent
-from slas.models import SLAClock
+from slas.selectors import clocks_prefetch
 
 
 def incident_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Incident]:
@@ -29,7 +29,7 @@ def incident_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Incident
         "parent",
         "problem",
         "caused_by_change",
-    ).prefetch_related(Prefetch("sla_clocks", queryset=SLAClock.objects.select_related("definition", "schedule")))
+    ).prefetch_related(clocks_prefetch())
     if not user.is_authenticated:
         return incidents.none()
     if is_agent(user):

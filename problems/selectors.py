@@ -9,9 +9,9 @@ from catalog.models import ConfigurationItem, Service
 from incidents.models import Incident
 from itsm.rules import is_agent
 from problems.models import KnowledgeArticle, Problem, ProblemTask
-from slas.models import SLAClock
+from slas.selectors import clocks_prefetch
 
-_CLOCKS = Prefetch("sla_clocks", queryset=SLAClock.objects.select_related("definition", "schedule"))
+_CLOCKS = clocks_prefetch()
 
 
 def problem_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Problem]:

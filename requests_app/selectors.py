@@ -7,9 +7,9 @@ from django.db.models import Prefetch, QuerySet
 
 from itsm.rules import is_agent
 from requests_app.models import FulfilmentTask, Request, RequestedItem, SatisfactionRating
-from slas.models import SLAClock
+from slas.selectors import clocks_prefetch
 
-_CLOCKS = Prefetch("sla_clocks", queryset=SLAClock.objects.select_related("definition", "schedule"))
+_CLOCKS = clocks_prefetch()
 
 
 def request_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Request]:

@@ -2,12 +2,17 @@
 
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from slas.engine import percentage
 from slas.enums import ClockStage
-from slas.models import Schedule
+from slas.models import Schedule, SLAClock
+
+
+def clocks_prefetch() -> Prefetch:
+    """A ticket list's SLA clocks with their definitions and schedules, in one query for the page."""
+    return Prefetch("sla_clocks", queryset=SLAClock.objects.select_related("definition", "schedule"))
 
 
 def schedule_list() -> QuerySet[Schedule]:

@@ -10,6 +10,7 @@ from itsm.api.tickets import TEXT_LIMIT, TicketFieldsSerializer
 from itsm.rules import is_agent
 from requests_app.enums import FulfilmentTaskState, RequestedItemState, RequestState
 from requests_app.models import FulfilmentTask, Request, RequestedItem, Upload
+from requests_app.services import ITEM_UPDATABLE_FIELDS, TASK_UPDATABLE_FIELDS
 
 # What end users never read on their own records: who works it internally, and the SLA clocks.
 INTERNAL_FIELDS = ("assignment_group", "assigned_to", "opened_by", "sla_clocks", "priority", "impact", "urgency")
@@ -28,25 +29,9 @@ class _HideInternalFromEndUsers:
 _ITEM_STATE = "Use POST /api/v1/requested-items/{number}/cancel/ or close/; approval and fulfilment move the rest."
 _TASK_STATE = "Use POST /api/v1/fulfilment-tasks/{number}/start/, close_complete/, close_incomplete/ or skip/."
 _ANSWERS = "Fixed when the item was ordered: order again to change the answers."
-ITEM_WRITABLE = (
-    "short_description",
-    "description",
-    "assignment_group",
-    "assigned_to",
-    "due_date",
-    "category",
-    "subcategory",
-)
-TASK_WRITABLE = (
-    "short_description",
-    "description",
-    "instructions",
-    "assignment_group",
-    "assigned_to",
-    "due_date",
-    "category",
-    "subcategory",
-)
+# What an agent's PATCH may change: the update services' own lists.
+ITEM_WRITABLE = ITEM_UPDATABLE_FIELDS
+TASK_WRITABLE = TASK_UPDATABLE_FIELDS
 # What an agent's PATCH may not change, and which transition does.
 ITEM_OWNED = {
     **dict.fromkeys(("state", "state_category", "active", "resolved_at", "closed_at"), _ITEM_STATE),

@@ -46,11 +46,14 @@ class NotificationChannel:
     """The app that turns outbox rows into mail (registered by the `mail` app; the kernel falls back to plain text).
 
     `compose(event=, ticket=, recipient=, subject=, body=)` returns the row's final `subject`, `body` and `html_body`,
-    or None when the recipient does not want this event. `send(message)` sends one row or raises.
+    or None when the recipient does not want this event. `send(message)` sends one row or raises. `compose_many`
+    (optional) does what `compose` does for a list of such keyword dicts, in order, reading what it needs for them
+    all at once.
     """
 
     compose: Callable[..., dict[str, str] | None]
     send: Callable[[Any], None]
+    compose_many: Callable[[list[dict[str, Any]]], list[dict[str, str] | None]] | None = field(default=None)
 
 
 _CHANNEL: list[NotificationChannel] = []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+
 import rules
 from django.contrib.auth.models import AnonymousUser, User
 
@@ -17,6 +20,22 @@ def user_roles(user: User | AnonymousUser) -> frozenset[str]:
         cached = frozenset(user.groups.values_list("name", flat=True))
         user._itsm_roles = cached
     return cached
+
+
+def user_roles_prefetch(users: Iterable[User]) -> None:
+    """Fill `user_roles`' cache of many users in one query (those whose roles are not known yet), so that asking
+    `is_agent` of each recipient of a batch of notifications is not a query per recipient."""
+    missing = [user for user in users if user.is_authenticated and getattr(user, "_itsm_roles", None) is None]
+    if not missing:
+        return
+    names: dict[int, set[str]] = defaultdict(set)
+    pairs = User.groups.through.objects.filter(user_id__in={user.pk for user in missing}).values_list(
+        "user_id", "group__name"
+    )
+    for user_id, name in pairs:
+        names[user_id].add(name)
+    for user in missing:
+        user._itsm_roles = frozenset(names[user.pk])
 
 
 # Agents and anyone above them: they work tickets in the workspace and see every ticket.

@@ -295,13 +295,10 @@ def outbox_enqueue_many(messages: list[dict[str, Any]]) -> None:
     if not wanted:
         return
     queued = set(OutboxMessage.objects.filter(dedupe_key__in=list(wanted)).values_list("dedupe_key", flat=True))
+    fresh = [(dedupe_key, message) for dedupe_key, message in wanted.items() if dedupe_key not in queued]
+    contents = _outbox_compose_many([message for _key, message in fresh])
     new = []
-    for dedupe_key, message in wanted.items():
-        if dedupe_key in queued:
-            continue
-        content = _outbox_compose(
-            **{name: message[name] for name in ("event", "ticket", "recipient", "subject", "body")}
-        )
+    for (dedupe_key, message), content in zip(fresh, contents, strict=True):
         if content is not None:
             new.append(
                 OutboxMessage(
@@ -340,14 +337,31 @@ def _outbox_compose(*, event: str, ticket: Ticket | None, recipient: User, subje
     channel = notification_channel()
     if channel is not None:
         content = channel.compose(event=event, ticket=ticket, recipient=recipient, subject=subject, body=body)
-        if content is None:
-            return None
-        subject, body = content["subject"], content["body"]
-        html_body = content.get("html_body", "")
-    else:
-        html_body = ""
+        return _outbox_content(content)
+    return _outbox_content({"subject": subject, "body": body})
+
+
+def _outbox_compose_many(messages: list[dict[str, Any]]) -> list[dict | None]:
+    """`_outbox_compose` for many messages, in order (in one go when the channel can)."""
+    from itsm.registry import notification_channel
+
+    fields = ("event", "ticket", "recipient", "subject", "body")
+    channel = notification_channel()
+    if channel is not None and channel.compose_many is not None:
+        contents = channel.compose_many([{name: message[name] for name in fields} for message in messages])
+        return [_outbox_content(content) for content in contents]
+    return [_outbox_compose(**{name: message[name] for name in fields}) for message in messages]
+
+
+def _outbox_content(content: dict | None) -> dict | None:
+    if content is None:
+        return None
     # Never a newline in a header.
-    return {"subject": " ".join(subject.split())[:255], "body": body, "html_body": html_body}
+    return {
+        "subject": " ".join(content["subject"].split())[:255],
+        "body": content["body"],
+        "html_body": content.get("html_body", ""),
+    }
 
 
 def _outbox_send_later(message_ids: list[int]) -> None:

@@ -15,7 +15,11 @@ class MailConfig(AppConfig):
         from mail import outbound
 
         notification_channel_register(
-            NotificationChannel(compose=outbound.notification_compose, send=outbound.mail_send)
+            NotificationChannel(
+                compose=outbound.notification_compose,
+                send=outbound.mail_send,
+                compose_many=outbound.notification_compose_many,
+            )
         )
         event_listener_register(outbound.on_ticket_event)
         outbound.ACTIVE_TEMPLATES.connect()

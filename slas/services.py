@@ -529,7 +529,7 @@ def _milestone_actions(reached: list[tuple[SLAClock, int, datetime]]) -> None:
 
 
 def _tickets_with_people(ids: set[int]) -> dict[int, Ticket]:
-    return Ticket.objects.select_related("assigned_to", "assignment_group__manager").in_bulk(ids)
+    return Ticket.objects.select_related("caller", "assigned_to", "assignment_group__manager").in_bulk(ids)
 
 
 def _write_journal_and_outbox(entries: list[JournalEntry], messages: list[dict]) -> None:

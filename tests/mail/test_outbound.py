@@ -171,3 +171,40 @@ def test_a_worker_dying_mid_send_never_causes_a_second_send(agent, end_user):
     row.refresh_from_db()
     assert row.status == OutboxStatus.FAILED and "may have gone out" in row.last_error
     assert mail.outbox == []
+
+
+def test_compose_many_answers_as_compose_does_one_by_one_in_two_queries(agent, end_user, other_end_user, team):
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from mail.outbound import notification_compose, notification_compose_many
+
+    NotificationTemplate.objects.update_or_create(
+        event="sla.warning", defaults={"text_body": "{{ ticket.number }} group={{ ticket.assignment_group }}"}
+    )
+    incident, _row = _created(agent, end_user, assignment_group=team)
+    NotificationPreference.objects.create(user=end_user, event="sla.warning", enabled=False)  # opted out
+    NotificationPreference.objects.create(user=other_end_user, event="ticket.state_changed", enabled=True)  # opt-in
+    pairs = [
+        (agent, "sla.warning"),
+        (end_user, "sla.warning"),
+        (end_user, "sla.breached"),
+        (other_end_user, "ticket.state_changed"),
+        (agent, "ticket.state_changed"),  # off by default
+    ]
+
+    def messages():  # fresh user objects: nobody's roles are known yet
+        users = User.objects.in_bulk([user.pk for user, _event in pairs])
+        return [
+            {"event": e, "ticket": incident, "recipient": users[u.pk], "subject": "s", "body": "b"} for u, e in pairs
+        ]
+
+    one_by_one = [notification_compose(**message) for message in messages()]
+    batch = messages()
+    with CaptureQueriesContext(connection) as queries:
+        together = notification_compose_many(batch)
+    assert together == one_by_one
+    assert [content is not None for content in together] == [True, False, True, True, False]
+    assert together[0]["body"] == f"{incident.number} group={team.name}"  # the agent sees the desk's fields
+    assert len(queries) == 2  # preferences and roles, for every recipient at once

@@ -106,3 +106,33 @@ def test_outbox_enqueue_many_skips_queued_repeated_and_addressless(agent):
     }
     outbox_enqueue_many([])
     assert OutboxMessage.objects.filter(event="sla.warning").count() == 3
+
+
+def test_sweep_queries_do_not_grow_with_milestones_or_recipients(resolution_1h):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from itsm.configcache import config_caches_clear
+
+    manager = AgentFactory(username="lead")
+    team = TeamFactory(name="Desk", manager=manager)
+    members = [AgentFactory(username=f"member{n}") for n in range(3)]
+    team.members.add(manager, *members)
+
+    def sweep_with(count: int, day: int) -> int:
+        SLAClock.objects.all().delete()  # only this round's clocks are due
+        told = OutboxMessage.objects.filter(event="sla.warning").count()
+        with time_machine.travel(datetime(2026, 5, day, 8, 0, tzinfo=UTC), tick=False):
+            for n in range(count):
+                incident_factory(by=members[0], assignment_group=team, assigned_to=members[n % 3])
+        config_caches_clear()
+        with (
+            time_machine.travel(datetime(2026, 5, day, 8, 40, tzinfo=UTC), tick=False),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            assert sla_sweep() == count  # 50 %: every member of the group is told
+        assert OutboxMessage.objects.filter(event="sla.warning").count() == told + 4 * count
+        return len(queries)
+
+    # The milestones' notifications read the recipients' preferences and roles once per batch, not per message.
+    assert sweep_with(2, day=4) == sweep_with(6, day=5)

@@ -240,6 +240,12 @@ class Ticket(models.Model):
             # A practice's list filtered by team, open or not (its page and capped count: 12 and 25 ms -> 1 and 2 ms
             # at 200,000 incidents, where the kind index read every ticket of the practice to find the team's).
             models.Index(fields=["assignment_group", "kind", "-opened_at", "-id"], name="ticket_group_kind_opened"),
+            # The same ordered by priority and age (the API's filtered list, the queue sorted by priority): the team's
+            # rows are walked in order until a page of them is in the wanted state (12 ms -> 4 ms at a million
+            # incidents, where the team's 5,000 incidents were hashed against the 40,000 in the state, then sorted).
+            models.Index(
+                fields=["assignment_group", "kind", "priority", "opened_at", "id"], name="ticket_group_kind_priority"
+            ),
             models.Index(fields=["kind", "-updated_at", "-id"], name="ticket_kind_updated"),
             models.Index(fields=["kind", "priority", "-opened_at", "-id"], name="ticket_kind_priority"),
             # Open tickets on the same configuration item (the ticket page's "related" card).

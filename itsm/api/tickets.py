@@ -203,6 +203,19 @@ class TicketViewSet(
         kind = getattr(queryset.model, "KIND", None)
         return queryset.filter(kind=kind) if kind else queryset
 
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        """A page in two reads: the page's rows by the filters and ordering alone (the ticket and practice tables),
+        then those rows with everything the serializer shows. Read at once, the dozen joins ran for every row that
+        matched before PostgreSQL sorted and cut the page (a team's in-progress incidents by priority: 200 rows
+        joined for 25 shown)."""
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset.select_related(None).prefetch_related(None))
+        if page is None:
+            return Response(self.get_serializer(queryset, many=True).data)
+        full = self.get_queryset().in_bulk([row.pk for row in page])
+        records = [full[row.pk] for row in page if row.pk in full]  # one deleted in between is left out
+        return self.get_paginated_response(self.get_serializer(records, many=True).data)
+
     def _run(self, request: Request, name: str) -> Response:
         record = self.get_object()
         # State and permission come before the input: a closed record answers 409 whatever the body says.

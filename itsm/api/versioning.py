@@ -56,14 +56,18 @@ class VersionedTicketMixin:
                     }
                 )
             obj.version = version
-        self._versioned_pk = obj.pk
+        self._versioned_pk, self._read_version = obj.pk, obj.version
         return obj
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         pk = getattr(self, "_versioned_pk", None)
         if pk is not None and 200 <= response.status_code < 300 and self.kwargs.get(self.lookup_field):
-            version = Ticket.objects.filter(pk=pk).values_list("version", flat=True).first()
+            if request.method in UNSAFE:
+                # The write may have moved the version on: read the one it left.
+                version = Ticket.objects.filter(pk=pk).values_list("version", flat=True).first()
+            else:
+                version = self._read_version
             if version is not None:
                 response["ETag"] = ticket_etag(version)
         return response

@@ -157,7 +157,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "itsm.api.filters.FilterSetBackend",
         "rest_framework.filters.SearchFilter",
         "itsm.api.filters.StableOrderingFilter",
     ],

@@ -119,47 +119,48 @@ class ElapsedSerializer(serializers.Serializer):
 
 
 class SLAClockSerializer(serializers.Serializer):
-    """One SLA clock on a ticket, with its figures as of the request."""
+    """One SLA clock on a ticket, with its figures as of the request.
+
+    The fields declare the schema; `to_representation` builds the same dict directly. A list page shows about fifty
+    clocks, and walking fifteen fields per clock generically was half of the page's serialising time."""
 
     id = serializers.IntegerField()
     definition = serializers.CharField(source="definition.name")
     sla_type = serializers.CharField(source="definition.sla_type")
     target = serializers.CharField(source="definition.target")
     stage = serializers.CharField()
-    has_breached = serializers.SerializerMethodField()
+    has_breached = serializers.BooleanField()
     duration_seconds = serializers.IntegerField()
     started_at = serializers.DateTimeField()
     stopped_at = serializers.DateTimeField(allow_null=True)
     due_at = serializers.DateTimeField(allow_null=True, help_text="The breach time; null while paused.")
-    business_elapsed_seconds = serializers.SerializerMethodField()
-    business_remaining_seconds = serializers.SerializerMethodField()
-    actual_elapsed_seconds = serializers.SerializerMethodField()
-    pause_seconds = serializers.SerializerMethodField()
-    percentage = serializers.SerializerMethodField()
+    business_elapsed_seconds = serializers.IntegerField()
+    business_remaining_seconds = serializers.IntegerField()
+    actual_elapsed_seconds = serializers.IntegerField()
+    pause_seconds = serializers.IntegerField()
+    percentage = serializers.FloatField()
 
-    def _live(self, clock) -> dict:
-        cache = self.context.setdefault("_clock_live", {})
-        if clock.pk not in cache:
-            cache[clock.pk] = clock_live(clock)
-        return cache[clock.pk]
-
-    def get_has_breached(self, clock) -> bool:
-        return self._live(clock)["has_breached"]
-
-    def get_business_elapsed_seconds(self, clock) -> int:
-        return self._live(clock)["business_elapsed_seconds"]
-
-    def get_business_remaining_seconds(self, clock) -> int:
-        return self._live(clock)["business_remaining_seconds"]
-
-    def get_actual_elapsed_seconds(self, clock) -> int:
-        return self._live(clock)["actual_elapsed_seconds"]
-
-    def get_pause_seconds(self, clock) -> int:
-        return self._live(clock)["pause_seconds"]
-
-    def get_percentage(self, clock) -> float:
-        return self._live(clock)["percentage"]
+    def to_representation(self, clock) -> dict:
+        live = clock_live(clock)
+        definition = clock.definition
+        moment = self.fields["started_at"].to_representation  # DRF's own datetime rendering (zone, format)
+        return {
+            "id": clock.pk,
+            "definition": definition.name,
+            "sla_type": str(definition.sla_type),
+            "target": str(definition.target),
+            "stage": str(clock.stage),
+            "has_breached": live["has_breached"],
+            "duration_seconds": clock.duration_seconds,
+            "started_at": moment(clock.started_at),
+            "stopped_at": moment(clock.stopped_at) if clock.stopped_at else None,
+            "due_at": moment(clock.due_at) if clock.due_at else None,
+            "business_elapsed_seconds": live["business_elapsed_seconds"],
+            "business_remaining_seconds": live["business_remaining_seconds"],
+            "actual_elapsed_seconds": live["actual_elapsed_seconds"],
+            "pause_seconds": live["pause_seconds"],
+            "percentage": live["percentage"],
+        }
 
 
 class SLAActionSerializer(serializers.Serializer):

@@ -1,0 +1,144 @@
+"""How the ticket APIs read lists and records: a page's rows by filter and ordering first, then those rows with their
+relations; linked tickets as numbers without joins; FilterSets only when a filter is named; clocks rendered directly;
+the ETag of a read from the record read."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from incidents import services
+from slas.api.serializers import SLAClockSerializer
+from slas.models import SLAClock, SLADefinition
+from slas.selectors import clock_live
+from slas.services import SpanInput, schedule_save
+from tests.conftest import client_for
+from tests.factories import (
+    AgentFactory,
+    TeamFactory,
+    UserFactory,
+    change_factory,
+    hold_reason,
+    incident_factory,
+    problem_factory,
+)
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/incidents/"
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def _numbers(response) -> list[str]:
+    assert response.status_code == 200, response.json()
+    return [row["number"] for row in response.json()["results"]]
+
+
+def test_filtered_page_keeps_the_ordering_across_cursor_pages(agent, team):
+    other = TeamFactory(name="Network")
+    made = []
+    for i, (impact, urgency) in enumerate([(3, 3), (1, 1), (2, 2), (1, 1), (3, 3), (2, 2), (1, 2)]):
+        made.append(
+            incident_factory(by=agent, assignment_group=team, impact=impact, urgency=urgency, short_description=f"n{i}")
+        )
+        incident_factory(by=agent, assignment_group=other, impact=1, urgency=1)  # filtered out
+    services.incident_start(incident=made[2], by=agent)  # no longer "new": filtered out
+    expected = [
+        i.number for i in sorted((m for m in made if m is not made[2]), key=lambda m: (m.priority, m.opened_at, m.pk))
+    ]
+    client = client_for(agent)
+    params = {"assignment_group": team.name, "state": "new", "ordering": "priority,opened_at", "page_size": 2}
+    seen, response = [], client.get(URL, params)
+    while True:
+        seen += _numbers(response)
+        following = response.json()["next"]
+        if not following:
+            break
+        response = client.get(following)
+    assert seen == expected
+
+
+def test_linked_tickets_read_as_numbers_in_constant_queries(agent, team):
+    parent = incident_factory(by=agent)
+    problem = problem_factory(by=agent)
+    change = change_factory(by=agent)
+    for i in range(12):
+        incident_factory(by=agent, parent=parent, problem=problem, caused_by_change=change, short_description=f"l{i}")
+    client = client_for(agent)
+    counts = []
+    for size in (2, 12):
+        with CaptureQueriesContext(connection) as ctx:
+            rows = client.get(URL, {"page_size": size})
+        counts.append(len(ctx.captured_queries))
+        for row in rows.json()["results"][:size]:
+            assert (row["parent"], row["problem"], row["caused_by_change"]) == (
+                parent.number,
+                problem.number,
+                change.number,
+            )
+    assert counts[0] == counts[1]
+    detail = client.get(f"{URL}{incident_factory(by=agent, parent=parent).number}/").json()
+    assert detail["parent"] == parent.number and detail["problem"] is None and detail["caused_by_change"] is None
+
+
+def test_filters_apply_whatever_their_parameter_looks_like(agent, team):
+    with time_machine.travel(datetime(2026, 1, 5, 9, 0, tzinfo=BERLIN), tick=False):
+        old = incident_factory(by=agent)
+    new = incident_factory(by=agent)
+    client = client_for(agent)
+    assert set(_numbers(client.get(URL))) == {old.number, new.number}
+    assert _numbers(client.get(URL, {"opened_at_after": "2026-06-01T00:00:00Z"})) == [new.number]  # a range's suffix
+    assert set(_numbers(client.get(URL, {"not_a_filter": "x"}))) == {old.number, new.number}
+    response = client.get(URL, {"state": "bogus"})
+    assert response.status_code == 400 and "state" in response.json()
+
+
+def test_detail_etag_is_the_version_read_without_another_query(agent):
+    incident = incident_factory(by=agent)
+    client = client_for(agent)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(f"{URL}{incident.number}/")
+    incident.refresh_from_db()
+    assert response["ETag"] == f'"{incident.version}"'
+    assert not any('"version" AS' in q["sql"] for q in ctx.captured_queries)
+    # After a write the ETag is the version the write left.
+    response = client.patch(f"{URL}{incident.number}/", {"short_description": "Changed"}, format="json")
+    incident.refresh_from_db()
+    assert response.status_code == 200 and response["ETag"] == f'"{incident.version}"'
+
+
+def test_clock_rendering_has_the_declared_fields_and_live_figures(agent, team):
+    admin = UserFactory(username="sla_admin", role="Admins")
+    schedule = schedule_save(
+        by=admin, name="Always", timezone="UTC", spans=[SpanInput(day, 0, 24 * 3600) for day in range(7)]
+    )
+    SLADefinition.objects.create(
+        name="Resolution 8h",
+        target="resolution",
+        practice="incident",
+        active=True,
+        start_condition={"state_category": ["new", "active", "pending_customer", "pending_third_party"]},
+        pause_condition={"state_category": ["pending_customer"]},
+        stop_condition={"state_category": ["resolved", "closed", "cancelled"]},
+        duration_seconds=8 * 3600,
+        schedule=schedule,
+    )
+    caller = AgentFactory(username="paused_caller")
+    with time_machine.travel(datetime(2026, 11, 24, 9, 0, tzinfo=BERLIN), tick=False):
+        incident = incident_factory(by=agent, caller=caller, assignment_group=team)
+        services.incident_start(incident=incident, by=agent)
+    with time_machine.travel(datetime(2026, 11, 24, 10, 0, tzinfo=BERLIN), tick=False):
+        services.incident_hold(incident=incident, by=agent, reason=hold_reason("awaiting_caller"), comment="Which PC?")
+    with time_machine.travel(datetime(2026, 11, 24, 10, 30, tzinfo=BERLIN), tick=False):
+        (row,) = client_for(agent).get(f"{URL}{incident.number}/").json()["sla_clocks"]
+        clock = SLAClock.objects.select_related("definition", "schedule").get(ticket=incident)
+        live = clock_live(clock)
+    assert list(row) == list(SLAClockSerializer().fields)
+    assert row["stage"] == "paused" and row["due_at"] is None and row["stopped_at"] is None
+    assert row["started_at"] == "2026-11-24T08:00:00Z"
+    assert row["pause_seconds"] == 1800 == live["pause_seconds"]
+    assert row["business_elapsed_seconds"] == 3600 == live["business_elapsed_seconds"]
+    assert row["percentage"] == live["percentage"] and row["has_breached"] is False

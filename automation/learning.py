@@ -25,6 +25,7 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from automation.models import CategoriserSettings, CategorySuggestion, TrainingRun, TrainingStatus
+from itsm.configcache import ConfigCache
 from itsm.enums import JournalKind, StateCategory
 from itsm.models import Category, Team, Ticket
 from itsm.rules import is_agent
@@ -184,13 +185,23 @@ def categoriser_practices() -> list[str]:
 _LOADED: dict[str, tuple[int, Pipeline | None, Pipeline | None]] = {}
 
 
+def _runs_in_use() -> dict[str, TrainingRun]:
+    latest: dict[str, TrainingRun] = {}
+    for run in (
+        TrainingRun.objects.filter(status=TrainingStatus.DONE).only("id", "practice").order_by("-finished_at", "-id")
+    ):
+        latest.setdefault(run.practice, run)
+    return latest
+
+
+# The categoriser's settings and each practice's run in use, per process for a few seconds (itsm.configcache): every
+# ticket created asked for both. A training that ends saves its run, which clears the answer in its own process.
+CATEGORISER_SETTINGS = ConfigCache(CategoriserSettings.current, model="automation.CategoriserSettings")
+RUNS_IN_USE = ConfigCache(_runs_in_use, model="automation.TrainingRun")
+
+
 def _models(practice: str) -> tuple[TrainingRun | None, Pipeline | None, Pipeline | None]:
-    run = (
-        TrainingRun.objects.filter(practice=practice, status=TrainingStatus.DONE)
-        .only("id", "practice")
-        .order_by("-finished_at", "-id")
-        .first()
-    )
+    run = RUNS_IN_USE.get().get(practice)
     if run is None:
         return None, None, None
     cached = _LOADED.get(practice)
@@ -218,7 +229,7 @@ def suggestion_step(ticket: Ticket, *, save: bool):
 
     if ticket.category_id is not None:
         return None
-    settings = CategoriserSettings.current()
+    settings = CATEGORISER_SETTINGS.get()
     if not settings.enabled:
         return None
     run, category_model, group_model = _models(ticket.kind)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from automation.conditions import conditions_hold
 from automation.enums import RoutingMode
 from automation.models import AssignmentRule, TeamRouting
+from itsm.configcache import ConfigCache
 from itsm.enums import CALLER_VISIBLE_KINDS, JournalKind
 from itsm.models import Team, Ticket
 from itsm.rules import is_agent
@@ -160,7 +161,18 @@ def _routing_step(ticket: Ticket, *, advance: bool) -> Step | None:
     return step
 
 
+# The practices with an active assignment rule ("" for every practice), per process for a few seconds
+# (itsm.configcache): every ticket created asked for its rules, and most practices have none. With a rule, the rules
+# are read fresh.
+ACTIVE_RULE_PRACTICES = ConfigCache(
+    lambda: frozenset(AssignmentRule.objects.filter(active=True).values_list("practice", flat=True)),
+    model="automation.AssignmentRule",
+)
+
+
 def rules_for(ticket: Ticket) -> list[AssignmentRule]:
+    if not ACTIVE_RULE_PRACTICES.get() & {"", ticket.kind}:
+        return []
     return list(
         AssignmentRule.objects.filter(active=True, practice__in=["", ticket.kind])
         .select_related("set_category", "set_subcategory", "set_assignment_group", "set_assigned_to")
@@ -231,7 +243,8 @@ def steps_journal(*, ticket: Ticket, steps: list[Step]) -> None:
             journal_add(ticket=ticket, actor=None, kind=JournalKind.WORK_NOTE, body=body)
 
 
-@transaction.atomic
+# No savepoint of its own (two round trips per ticket created): the creating service's transaction rolls it back.
+@transaction.atomic(savepoint=False)
 def apply_rules_on_create(*, ticket: Ticket, by: User | None = None) -> list[Step]:
     """Apply the assignment rules, the team's routing and the category suggestion to a ticket just created, then
     fire the 'created' triggers. Called once by each practice's create service, right after the ticket is created

@@ -75,6 +75,8 @@ def trigger_on_event(*, event: str, ticket: Any, key: str, data: dict[str, Any])
     # Watching a ticket changes who hears of it, not the ticket: no "fields updated" trigger fires for it.
     if name == TriggerEvent.UPDATED and set(data.get("changes") or {}) <= {"watchers"}:
         return
+    if not _listened(ticket.kind, name):
+        return  # no trigger of the practice listens: not even the caller's name is needed
     if name == TriggerEvent.CALLER_COMMENTED:
         caller = Ticket.objects.filter(pk=ticket.pk).values_list("caller__username", flat=True).first()
         if not data.get("actor") or data.get("actor") != caller:
@@ -89,8 +91,13 @@ ACTIVE_TRIGGERS = ConfigCache(
 )
 
 
+def _listened(kind: str, event: str | None) -> bool:
+    """Whether an active trigger of this practice (or of every practice) listens to the event (None: to any)."""
+    return any(practice in ("", kind) and event in (None, on) for practice, on in ACTIVE_TRIGGERS.get())
+
+
 def _triggers(ticket: Ticket, event: str | None) -> list[Trigger]:
-    if not any(practice in ("", ticket.kind) and event in (None, on) for practice, on in ACTIVE_TRIGGERS.get()):
+    if not _listened(ticket.kind, event):
         return []
     triggers = Trigger.objects.filter(active=True, practice__in=["", ticket.kind]).order_by("order", "name")
     if event:

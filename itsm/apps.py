@@ -16,7 +16,9 @@ class ItsmConfig(AppConfig):
 
     def ready(self) -> None:
         from itsm import planning, signals  # noqa: F401
+        from itsm.selectors import PRIORITY_MATRIX
 
         planning.install()
+        PRIORITY_MATRIX.connect()
 
         post_migrate.connect(_roles_after_migrate, dispatch_uid="itsm.roles_ensure")

@@ -48,7 +48,10 @@ class ConfigCache(Generic[T]):
         uid = f"configcache:{self._model}:{id(self)}"
         for signal in (post_save, post_delete):
             signal.connect(self.clear, sender=model, weak=False, dispatch_uid=uid)
-        m2m_changed.connect(self.clear, weak=False, dispatch_uid=uid)
+        # Only the model's own many-to-many fields: without a sender every m2m change anywhere (a user put in a group
+        # by mail ingestion, a team's members) emptied every cache.
+        for related in model._meta.many_to_many:
+            m2m_changed.connect(self.clear, sender=related.remote_field.through, weak=False, dispatch_uid=uid)
 
 
 def config_caches_clear() -> None:

@@ -5,15 +5,22 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
+from itsm.configcache import ConfigCache
 from itsm.enums import JournalKind, Priority
 from itsm.models import Attachment, JournalEntry, PriorityRule, Ticket
 from itsm.rules import AGENT_ROLES, is_agent
 
+# The impact x urgency matrix, per process for a few seconds (itsm.configcache): every ticket created or re-rated
+# asked the database for its cell.
+PRIORITY_MATRIX = ConfigCache(
+    lambda: {(i, u): p for i, u, p in PriorityRule.objects.values_list("impact", "urgency", "priority")},
+    model="itsm.PriorityRule",
+)
+
 
 def priority_for(*, impact: int, urgency: int) -> int:
     """The priority the matrix gives for this impact and urgency; Low where an admin removed the cell."""
-    rule = PriorityRule.objects.filter(impact=impact, urgency=urgency).values_list("priority", flat=True).first()
-    return rule if rule is not None else Priority.LOW
+    return PRIORITY_MATRIX.get().get((impact, urgency), Priority.LOW)
 
 
 def journal_visible_to(*, ticket: Ticket, user: User) -> QuerySet[JournalEntry]:

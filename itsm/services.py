@@ -28,13 +28,22 @@ def ticket_next_number(*, kind: str) -> str:
     """Hand out the next number for a practice (INC0001001 ...); must run inside the creating transaction."""
     prefix = NUMBER_PREFIXES[kind]
     # The UPDATE takes a row lock that is held until the creating transaction commits, so two creations never
-    # read the same value; the row is created on first use.
-    with transaction.atomic():
-        updated = NumberSequence.objects.filter(prefix=prefix).update(last_value=F("last_value") + 1)
-        if not updated:
+    # read the same value; it returns the new value in the same round trip. The row is created on first use.
+    # The table and column names come from model metadata, never from input; the prefix is a bound parameter.
+    sql = (
+        f"UPDATE {NumberSequence._meta.db_table} SET last_value = last_value + 1"  # nosec B608
+        " WHERE prefix = %s RETURNING last_value"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [prefix])
+        row = cursor.fetchone()
+    if row is None:
+        with transaction.atomic():
             NumberSequence.objects.get_or_create(prefix=prefix)
             NumberSequence.objects.filter(prefix=prefix).update(last_value=F("last_value") + 1)
-        value = NumberSequence.objects.values_list("last_value", flat=True).get(prefix=prefix)
+            value = NumberSequence.objects.values_list("last_value", flat=True).get(prefix=prefix)
+    else:
+        value = row[0]
     return f"{prefix}{value:07d}"
 
 
@@ -264,20 +273,45 @@ def outbox_enqueue(
     if not recipient.email:
         return None
     dedupe_key = f"{event}:{key}:{recipient.pk}"
-    if OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
-        return OutboxMessage.objects.get(dedupe_key=dedupe_key)
+    queued = OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()
+    if queued is not None:
+        return queued
     content = _outbox_compose(event=event, ticket=ticket, recipient=recipient, subject=subject, body=body)
     if content is None:
         return None
-    message, created = OutboxMessage.objects.get_or_create(
-        dedupe_key=dedupe_key,
-        defaults={"event": event, "ticket": ticket, "recipient": recipient, "to_email": recipient.email, **content},
+    message = OutboxMessage(
+        dedupe_key=dedupe_key, event=event, ticket=ticket, recipient=recipient, to_email=recipient.email, **content
     )
-    if created:
-        from itsm.tasks import outbox_send_task
+    if not _outbox_insert(message):  # another transaction queued the key meanwhile
+        return OutboxMessage.objects.get(dedupe_key=dedupe_key)
+    from itsm.tasks import outbox_send_task
 
-        transaction.on_commit(lambda: outbox_send_task.delay(message_id=message.pk))
+    transaction.on_commit(lambda: outbox_send_task.delay(message_id=message.pk))
     return message
+
+
+def _outbox_insert(message: OutboxMessage) -> bool:
+    """Insert the row unless its dedupe key is queued already (False then): one INSERT ... ON CONFLICT DO NOTHING
+    RETURNING, which needs no savepoint around it (get_or_create cost a look-up, a savepoint and its release)."""
+    fields = [field for field in OutboxMessage._meta.concrete_fields if not field.primary_key]
+    values = [field.get_db_prep_save(field.pre_save(message, True), connection) for field in fields]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    pk = OutboxMessage._meta.pk
+    # Table and column names come from model metadata, never from input; every value is a bound parameter.
+    sql = (
+        f"INSERT INTO {OutboxMessage._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # nosec B608
+        f" ON CONFLICT ({connection.ops.quote_name('dedupe_key')}) DO NOTHING"
+        f" RETURNING {connection.ops.quote_name(pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    message.pk = row[0]
+    message._state.adding = False
+    message._state.db = connection.alias
+    return True
 
 
 def outbox_enqueue_many(messages: list[dict[str, Any]]) -> None:

@@ -24,6 +24,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from itsm.configcache import ConfigCache
 from itsm.enums import JournalKind, Role
 from itsm.models import OutboxMessage, Ticket
 from itsm.services import attachment_add
@@ -305,13 +306,19 @@ def automatic_kind(msg: Message) -> tuple[str, str] | None:
     return None
 
 
+# The mailboxes' addresses, per process for a few seconds (itsm.configcache): every message asked.
+MAILBOX_ADDRESSES = ConfigCache(
+    lambda: frozenset(address.lower() for address in Mailbox.objects.values_list("address", flat=True)),
+    model="mail.Mailbox",
+)
+
+
 def _is_ours(msg: Message) -> bool:
     """Mail we sent ourselves (our Message-ID, our event header, our sender or a mailbox address as sender)."""
     if parse_our_ids(_header(msg, "Message-ID")) or msg.get("X-ITSM-Event") is not None:
         return True
     addresses = {addr.lower() for _n, addr in getaddresses([_header(msg, "From")])}
-    ours = {settings.DEFAULT_FROM_EMAIL.lower(), *Mailbox.objects.values_list("address", flat=True)}
-    return bool(addresses & {a.lower() for a in ours})
+    return bool(addresses & {settings.DEFAULT_FROM_EMAIL.lower(), *MAILBOX_ADDRESSES.get()})
 
 
 # --- ingestion ----------------------------------------------------------------------------------------------------

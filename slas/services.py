@@ -379,7 +379,9 @@ def _persist(
     return crossed
 
 
-@transaction.atomic
+# No savepoint of its own (two round trips on every change of every ticket): its callers are services in their own
+# transaction, and an error here aborts them, so their savepoint or transaction rolls it back.
+@transaction.atomic(savepoint=False)
 def sla_evaluate(*, ticket: Ticket, at: datetime | None = None) -> None:
     """Attach, pause, resume, stop, reset or cancel the ticket's clocks after a change made at `at`.
 

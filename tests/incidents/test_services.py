@@ -50,6 +50,31 @@ def test_incident_create_sends_confirmation_after_commit(agent, end_user, django
     assert mail.outbox[0].extra_headers["Auto-Submitted"] == "auto-generated"
 
 
+def test_incident_create_query_count(end_user, other_end_user, django_assert_max_num_queries):
+    """As mail ingestion and the portal create: an end user logs an incident that starts an SLA clock and confirms to
+    the caller. Configuration (the priority matrix, assignment rules, the categoriser, templates, triggers, webhook
+    endpoints) is read once per process, not per incident; numbering is one statement, the confirmation one insert."""
+    from slas.models import SLADefinition
+
+    SLADefinition.objects.create(
+        name="Response 1h",
+        target="response",
+        practice="incident",
+        active=True,
+        start_condition={"state_category": ["new"]},
+        stop_condition={"state_category": ["active", "resolved", "closed", "cancelled"]},
+        duration_seconds=3600,
+    )
+    services.incident_create(by=other_end_user, short_description="The first one reads the configuration")
+    # Savepoint and release (2), the caller's roles, the number, the ticket and incident rows (2), the version, the
+    # creation entry; the SLA evaluation (savepoint, definitions' version, clocks, the new clock, release: 5); the
+    # rules' savepoint and release (2); the confirmation: queued already?, the caller's preference, the row (3).
+    with django_assert_max_num_queries(18):
+        incident = services.incident_create(by=end_user, short_description="Printer broken")
+    assert incident.sla_clocks.count() == 1
+    assert OutboxMessage.objects.filter(ticket=incident, event="incident.created").count() == 1
+
+
 def test_incident_hold_awaiting_caller_requires_comment(agent):
     incident = incident_in_state("in_progress", by=agent)
     with pytest.raises(ValidationError) as exc:

@@ -208,3 +208,17 @@ def test_compose_many_answers_as_compose_does_one_by_one_in_two_queries(agent, e
     assert [content is not None for content in together] == [True, False, True, True, False]
     assert together[0]["body"] == f"{incident.number} group={team.name}"  # the agent sees the desk's fields
     assert len(queries) == 2  # preferences and roles, for every recipient at once
+
+
+def test_outbox_insert_refuses_a_key_queued_meanwhile_and_the_transaction_goes_on(agent, end_user):
+    from itsm.services import _outbox_insert
+
+    incident, row = _created(agent, end_user)
+    twin = OutboxMessage(
+        dedupe_key=row.dedupe_key, event=row.event, ticket=incident, recipient=end_user, to_email="x@example.com"
+    )
+    assert _outbox_insert(twin) is False and twin.pk is None
+    assert OutboxMessage.objects.get(dedupe_key=row.dedupe_key).pk == row.pk  # no savepoint needed to go on
+    fresh = OutboxMessage(dedupe_key="other", event=row.event, ticket=incident, recipient=end_user, to_email="y@x.org")
+    assert _outbox_insert(fresh) is True
+    assert OutboxMessage.objects.get(pk=fresh.pk).to_email == "y@x.org" and fresh.status == OutboxStatus.PENDING

@@ -1,4 +1,5 @@
-"""Configuration rows (triggers, webhook endpoints, notification templates) read once per process for a few seconds.
+"""Configuration rows (triggers, webhook endpoints, notification templates, the priority matrix, assignment rules, the
+categoriser's settings and run in use, mailbox addresses) read once per process for a few seconds.
 
 Every ticket event asks "which triggers / endpoints / templates apply?"; the SLA sweep alone raises ten thousand
 events in a run, and each question was a query (two thirds of the sweep's time at a million clocks). Configuration

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -118,6 +119,18 @@ class ElapsedSerializer(serializers.Serializer):
     business_seconds = serializers.IntegerField()
 
 
+class SLAClockListSerializer(serializers.ListSerializer):
+    """A ticket's clocks: those its list or detail read prefetched, else read with their definitions and schedules in
+    one query (the ticket a write answers with has none prefetched, and each clock read its definition alone)."""
+
+    def to_representation(self, data):
+        if isinstance(data, models.Manager):
+            data = data.all()
+            if data._result_cache is None:  # not prefetched
+                data = data.select_related("definition", "schedule")
+        return super().to_representation(data)
+
+
 class SLAClockSerializer(serializers.Serializer):
     """One SLA clock on a ticket, with its figures as of the request.
 
@@ -139,6 +152,9 @@ class SLAClockSerializer(serializers.Serializer):
     actual_elapsed_seconds = serializers.IntegerField()
     pause_seconds = serializers.IntegerField()
     percentage = serializers.FloatField()
+
+    class Meta:
+        list_serializer_class = SLAClockListSerializer
 
     def to_representation(self, clock) -> dict:
         live = clock_live(clock)

@@ -210,3 +210,34 @@ def test_a_bad_cursor_is_a_400_naming_it(agent, cursor):
     incident_factory(by=agent)
     response = client_for(agent).get(URL, {"ordering": "priority", "cursor": cursor})
     assert response.status_code == 400 and "cursor" in response.json()
+
+
+def test_a_write_answers_with_its_clocks_in_one_query(agent, team):
+    admin = UserFactory(username="sla_admin", role="Admins")
+    schedule = schedule_save(
+        by=admin, name="Always", timezone="UTC", spans=[SpanInput(day, 0, 24 * 3600) for day in range(7)]
+    )
+    for target, hours in (("response", 1), ("resolution", 8)):
+        SLADefinition.objects.create(
+            name=f"{target} {hours}h",
+            target=target,
+            practice="incident",
+            active=True,
+            start_condition={"state_category": ["new"]},
+            stop_condition={"state_category": ["resolved", "closed", "cancelled"]},
+            duration_seconds=hours * 3600,
+            schedule=schedule,
+        )
+    client = client_for(agent)
+
+    def definitions_read_one_by_one(ctx) -> int:
+        return sum('WHERE "slas_sladefinition"."id" = ' in q["sql"] for q in ctx.captured_queries)
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(URL, {"short_description": "Two clocks", "assignment_group": team.name}, format="json")
+    assert response.status_code == 201 and len(response.json()["sla_clocks"]) == 2
+    assert definitions_read_one_by_one(ctx) == 0
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(f"{URL}{response.json()['number']}/start/", {}, format="json")
+    assert response.status_code == 200 and len(response.json()["sla_clocks"]) == 2
+    assert definitions_read_one_by_one(ctx) == 0

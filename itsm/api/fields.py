@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.contrib.auth import get_user_model
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -22,6 +24,15 @@ class NameOrIdRelatedField(serializers.RelatedField):
     def __init__(self, *, name_field: str = "name", **kwargs):
         self.name_field = name_field
         super().__init__(**kwargs)
+
+    def __deepcopy__(self, memo):
+        # Every serializer instance deep-copies its declared fields, and DRF copies a field's queryset with it (a
+        # query clone per field per request). The queryset is only read through get_queryset(), which clones it: the
+        # copy shares it.
+        queryset = self._kwargs.get("queryset")
+        if queryset is not None:
+            memo[id(queryset)] = queryset
+        return super().__deepcopy__(memo)
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int | str):
@@ -47,6 +58,15 @@ class UsernameField(NameOrIdRelatedField):
         super().__init__(name_field="username", **kwargs)
 
 
+@cache
+def _categories(practice: str, sub: bool):
+    """A practice's active categories or subcategories: one unevaluated queryset per kind, shared by every field
+    (fields are re-created per serializer instance, and each built and compiled its filter anew)."""
+    from itsm.models import Category
+
+    return Category.objects.filter(practice=practice, active=True, parent__isnull=not sub)
+
+
 class CategoryField(NameOrIdRelatedField):
     """A category or subcategory of one practice, written as its name or id and read back as its name.
 
@@ -56,12 +76,9 @@ class CategoryField(NameOrIdRelatedField):
     default_error_messages = {**NameOrIdRelatedField.default_error_messages, "ambiguous": "'{value}' is ambiguous."}
 
     def __init__(self, *, practice: str, sub: bool = False, **kwargs):
-        from itsm.models import Category
-
         kwargs.setdefault("required", False)
         kwargs.setdefault("allow_null", True)
-        queryset = Category.objects.filter(practice=practice, active=True, parent__isnull=not sub)
-        super().__init__(queryset=queryset, **kwargs)
+        super().__init__(queryset=_categories(practice, sub), **kwargs)
 
     def to_internal_value(self, data):
         try:

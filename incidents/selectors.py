@@ -32,9 +32,10 @@ def incident_list_visible_to(*, user: User | AnonymousUser) -> QuerySet[Incident
         clocks_prefetch(),
         # Other tickets show as their numbers. Joined, each costs two tables (practice and ticket) in a SELECT whose
         # planning time grows with its joins; most incidents link none, and a prefetch with no ids runs no query.
-        Prefetch("parent", queryset=Incident.objects.only("number")),
-        Prefetch("problem", queryset=Problem.objects.only("number")),
-        Prefetch("caused_by_change", queryset=Change.objects.only("number")),
+        # The state comes too: django-fsm reads it as each instance is made (deferred, a query per linked ticket).
+        Prefetch("parent", queryset=Incident.objects.only("number", "state")),
+        Prefetch("problem", queryset=Problem.objects.only("number", "state")),
+        Prefetch("caused_by_change", queryset=Change.objects.only("number", "state")),
     )
     if not user.is_authenticated:
         return incidents.none()

@@ -15,7 +15,7 @@ class ItsmConfig(AppConfig):
     verbose_name = _("Service desk")
 
     def ready(self) -> None:
-        from itsm import planning, signals  # noqa: F401
+        from itsm import checks, planning, signals  # noqa: F401
         from itsm.selectors import PRIORITY_MATRIX
 
         planning.install()

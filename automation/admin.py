@@ -16,7 +16,7 @@ from automation.api.serializers import DRAFT_KINDS, DryRunInputSerializer
 from automation.api.views import dry_run_answer
 from automation.enums import TriggerEvent
 from automation.improvement import FIELDS, initiative_create, initiative_transition, initiative_update
-from automation.learning import categoriser_practices, categoriser_request
+from automation.learning import categoriser_practices, categoriser_request, run_in_use
 from automation.models import (
     AssignmentRule,
     CategoriserSettings,
@@ -238,6 +238,13 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        # The run in use stays (train again to replace it): suggestions point at it, and other processes keep using
+        # it for a few seconds (automation.learning.RUNS_IN_USE), so deleting it would fail their ticket creations.
+        if obj is not None and run_in_use(obj.practice) == obj:
+            return False
+        return super().has_delete_permission(request, obj)
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.retrain_view)

@@ -185,13 +185,15 @@ def categoriser_practices() -> list[str]:
 _LOADED: dict[str, tuple[int, Pipeline | None, Pipeline | None]] = {}
 
 
+def run_in_use(practice: str) -> TrainingRun | None:
+    """The practice's latest finished training: the one whose models suggest categories."""
+    done = TrainingRun.objects.filter(practice=practice, status=TrainingStatus.DONE)
+    return done.only("id", "practice").order_by("-finished_at", "-id").first()
+
+
 def _runs_in_use() -> dict[str, TrainingRun]:
-    latest: dict[str, TrainingRun] = {}
-    for run in (
-        TrainingRun.objects.filter(status=TrainingStatus.DONE).only("id", "practice").order_by("-finished_at", "-id")
-    ):
-        latest.setdefault(run.practice, run)
-    return latest
+    runs = {practice: run_in_use(practice) for practice in categoriser_practices()}
+    return {practice: run for practice, run in runs.items() if run is not None}
 
 
 # The categoriser's settings and each practice's run in use, per process for a few seconds (itsm.configcache): every
@@ -206,7 +208,10 @@ def _models(practice: str) -> tuple[TrainingRun | None, Pipeline | None, Pipelin
         return None, None, None
     cached = _LOADED.get(practice)
     if cached is None or cached[0] != run.pk:
-        blobs = TrainingRun.objects.filter(pk=run.pk).values_list("category_model", "group_model").get()
+        blobs = TrainingRun.objects.filter(pk=run.pk).values_list("category_model", "group_model").first()
+        if blobs is None:  # deleted since this process cached it
+            RUNS_IN_USE.clear()
+            return None, None, None
         loaded = [joblib.load(io.BytesIO(bytes(blob))) if blob else None for blob in blobs]
         cached = _LOADED[practice] = (run.pk, loaded[0], loaded[1])
     return run, cached[1], cached[2]

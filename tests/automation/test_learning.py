@@ -167,3 +167,25 @@ def test_evaluate_command_reports_desk_and_endava(desk, capsys):
     call_command("categoriser_evaluate", "--skip-endava")
     out = capsys.readouterr().out
     assert "desk incidents: 45 tickets, 3 categories" in out and "majority baseline" in out
+
+
+def test_the_run_in_use_cannot_be_deleted_and_a_vanished_one_is_not_used(desk, rf):
+    from django.contrib.admin.sites import site
+
+    from automation.learning import _LOADED, RUNS_IN_USE, _models, run_in_use
+
+    older, newer = trained(), trained()
+    assert run_in_use("incident") == newer
+    admin = site._registry[TrainingRun]
+    request = rf.get("/")
+    request.user = UserFactory(is_superuser=True, is_staff=True)
+    assert not admin.has_delete_permission(request, newer)
+    assert admin.has_delete_permission(request, older)
+    # Another process deleted the run this process cached, but whose models it had not loaded yet (within
+    # ITSM_CONFIG_CACHE_SECONDS): no model and a fresh answer next time, not a 500.
+    assert _models("incident")[0] == newer
+    TrainingRun.objects.filter(pk=newer.pk).delete()
+    _LOADED.clear()
+    RUNS_IN_USE._value, RUNS_IN_USE._until = {"incident": newer}, float("inf")  # as the other process left it
+    assert _models("incident") == (None, None, None)
+    assert _models("incident")[0] == older

@@ -10,6 +10,7 @@ offsets stay 0)."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, datetime
 from decimal import Decimal
 from functools import reduce
@@ -17,6 +18,7 @@ from operator import or_
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
 from django.db.models import F, Q, QuerySet
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination, _reverse_ordering
@@ -100,6 +102,23 @@ class StrictCursorPagination(CursorPagination):
                 raise self._bad_cursor()
         return cursor
 
+    def _position_values(self, model, ordering, position: str) -> list:
+        """The cursor's values, each one its column can hold (else a 400: a cursor is the client's to send)."""
+        values = json.loads(position)
+        if len(values) != len(ordering):  # a cursor made for another ordering
+            raise self._bad_cursor()
+        for field, value in zip(ordering, values, strict=True):
+            if (isinstance(value, float) and not math.isfinite(value)) or (isinstance(value, str) and "\x00" in value):
+                raise self._bad_cursor()
+            name = field.lstrip("-")
+            try:
+                column = model._meta.pk if name == "pk" else model._meta.get_field(name)
+                if value is not None:
+                    column.get_db_prep_value(column.to_python(value), connection)
+            except (FieldDoesNotExist, ValueError, TypeError, OverflowError, DjangoValidationError):
+                raise self._bad_cursor() from None
+        return values
+
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is not None:
@@ -132,13 +151,8 @@ class StrictCursorPagination(CursorPagination):
         walk = _reverse_ordering(self.ordering) if reverse else self.ordering
         queryset = queryset.order_by(*keyset_order(queryset.model, walk))
         if current_position is not None:
-            values = json.loads(current_position)
-            if len(values) != len(walk):  # a cursor made for another ordering
-                raise self._bad_cursor()
-            try:
-                queryset = queryset.filter(keyset_after(queryset.model, walk, values))
-            except (ValueError, TypeError, DjangoValidationError):  # a value the column cannot hold
-                raise self._bad_cursor() from None
+            values = self._position_values(queryset.model, walk, current_position)
+            queryset = queryset.filter(keyset_after(queryset.model, walk, values))
 
         results = list(queryset[offset : offset + self.page_size + 1])
         self.page = results[: self.page_size]

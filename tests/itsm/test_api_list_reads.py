@@ -203,6 +203,9 @@ def test_nullable_ordering_column_pages_through_every_row(agent):
         base64.b64encode(b'o=0&r=0&p=["x",1]').decode(),  # a text where a priority (a number) belongs
         base64.b64encode(b"o=0&r=0&p=[1]").decode(),  # made for another ordering
         base64.b64encode(b'o=0&r=0&p={"a":1}').decode(),
+        base64.b64encode(b"o=0&r=0&p=[Infinity,5]").decode(),
+        base64.b64encode(b"o=0&r=0&p=[1e999,5]").decode(),
+        base64.b64encode(b'o=0&r=0&p=[3,"five"]').decode(),  # a text where the id belongs
     ],
 )
 def test_a_bad_cursor_is_a_400_naming_it(agent, cursor):
@@ -240,3 +243,18 @@ def test_a_write_answers_with_its_clocks_in_one_query(agent, team):
         response = client.post(f"{URL}{response.json()['number']}/start/", {}, format="json")
     assert response.status_code == 200 and len(response.json()["sla_clocks"]) == 2
     assert definitions_read_one_by_one(ctx) == 0
+
+
+@pytest.mark.parametrize(
+    ("ordering", "position"),
+    [
+        ("state", b'["new\\u0000",5]'),  # PostgreSQL refuses NUL in text
+        ("opened_at", b'["0001-01-01T00:00:00+01:00",5]'),  # before year 1 in UTC
+        ("opened_at", b'["yesterday",5]'),
+    ],
+)
+def test_a_cursor_value_its_column_cannot_hold_is_a_400(agent, ordering, position):
+    incident_factory(by=agent)
+    cursor = base64.b64encode(b"o=0&r=0&p=" + position).decode()
+    response = client_for(agent).get(URL, {"ordering": ordering, "cursor": cursor})
+    assert response.status_code == 400 and "cursor" in response.json()

@@ -56,14 +56,12 @@ def _template(event: str):
 
 def notification_wanted(*, user: User, event: str) -> bool:
     """Whether the user receives this event: their own choice, else the event's default."""
-    from mail.models import NotificationPreference
-
-    choice = NotificationPreference.objects.filter(user=user, event=event).values_list("enabled", flat=True).first()
-    return choice if choice is not None else event not in DEFAULT_OFF
+    return (user.pk, event) in notifications_wanted([(user, event)])
 
 
 def notifications_wanted(pairs: Iterable[tuple[User, str]]) -> set[tuple[int, str]]:
-    """`notification_wanted` for many (user, event) pairs in one query: the (user id, event) pairs that are wanted."""
+    """For many (user, event) pairs in one query, the (user id, event) pairs that are wanted: the user's own choice,
+    else the event's default."""
     from mail.models import NotificationPreference
 
     pairs = list(pairs)

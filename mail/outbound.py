@@ -7,7 +7,7 @@ import logging
 import re
 from collections.abc import Iterable
 from email.utils import formataddr
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.template import Context, Engine, Template
+from django.utils import translation
 from django.utils.crypto import salted_hmac
 
 from itsm.configcache import ConfigCache
@@ -178,18 +179,30 @@ def _person(user: User | None) -> str:
     return (user.get_full_name() or user.get_username()) if user is not None else ""
 
 
+@cache
+def _labels(model: type, name: str, language: str | None) -> dict[Any, str]:
+    return {value: str(label) for value, label in model._meta.get_field(name).flatchoices}
+
+
+def _display(instance: Any, name: str) -> str:
+    """`instance.get_<name>_display()` from labels kept per model, field and language: Django's hashes every choice
+    of the field on each call (three calls per mail, a sixth of an SLA sweep's mail composing)."""
+    value = getattr(instance, name)
+    return _labels(type(instance), name, translation.get_language()).get(value, str(value))
+
+
 def ticket_context(ticket: Ticket | None, *, agent: bool) -> dict[str, Any]:
     """The ticket as templates see it: public fields for end users, the desk's fields as well for agents."""
     if ticket is None:
         return {}
-    state = ticket.get_state_display() if hasattr(ticket, "get_state_display") else ticket.get_state_category_display()
+    state = _display(ticket, "state") if hasattr(ticket, "get_state_display") else _display(ticket, "state_category")
     public = {
         "number": ticket.number,
-        "kind": ticket.get_kind_display(),
+        "kind": _display(ticket, "kind"),
         "short_description": ticket.short_description,
         "description": ticket.description,
         "state": state,
-        "priority": ticket.get_priority_display(),
+        "priority": _display(ticket, "priority"),
         "opened_at": ticket.opened_at,
         "url": f"{settings.ITSM_SITE_URL}/portal/incidents/{ticket.number}/"
         if ticket.kind == "incident"
@@ -198,8 +211,8 @@ def ticket_context(ticket: Ticket | None, *, agent: bool) -> dict[str, Any]:
     if not agent:
         return public
     return public | {
-        "impact": ticket.get_impact_display(),
-        "urgency": ticket.get_urgency_display(),
+        "impact": _display(ticket, "impact"),
+        "urgency": _display(ticket, "urgency"),
         "caller": _person(ticket.caller),
         "assignment_group": str(ticket.assignment_group or ""),
         "assigned_to": _person(ticket.assigned_to),

@@ -222,3 +222,22 @@ def test_outbox_insert_refuses_a_key_queued_meanwhile_and_the_transaction_goes_o
     fresh = OutboxMessage(dedupe_key="other", event=row.event, ticket=incident, recipient=end_user, to_email="y@x.org")
     assert _outbox_insert(fresh) is True
     assert OutboxMessage.objects.get(pk=fresh.pk).to_email == "y@x.org" and fresh.status == OutboxStatus.PENDING
+
+
+def test_ticket_context_labels_are_django_s_in_the_active_language(agent):
+    from django.utils import translation
+
+    from mail.outbound import ticket_context
+    from tests.factories import incident_factory
+
+    incident = incident_factory(by=agent, impact=1, urgency=2)
+    for language in ("en", "de"):
+        with translation.override(language):
+            context = ticket_context(incident, agent=True)
+            assert context["state"] == incident.get_state_display()
+            assert context["kind"] == incident.get_kind_display()
+            assert (context["priority"], context["impact"], context["urgency"]) == (
+                incident.get_priority_display(),
+                incident.get_impact_display(),
+                incident.get_urgency_display(),
+            )

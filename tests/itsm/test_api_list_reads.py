@@ -33,6 +33,15 @@ URL = "/api/v1/incidents/"
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
+@pytest.fixture
+def schedule(db):
+    """Every hour of every day, for clocks whose figures are plain arithmetic."""
+    admin = UserFactory(username="sla_admin", role="Admins")
+    return schedule_save(
+        by=admin, name="Always", timezone="UTC", spans=[SpanInput(day, 0, 24 * 3600) for day in range(7)]
+    )
+
+
 def _numbers(response) -> list[str]:
     assert response.status_code == 200, response.json()
     return [row["number"] for row in response.json()["results"]]
@@ -110,11 +119,7 @@ def test_detail_etag_is_the_version_read_without_another_query(agent):
     assert response.status_code == 200 and response["ETag"] == f'"{incident.version}"'
 
 
-def test_clock_rendering_has_the_declared_fields_and_live_figures(agent, team):
-    admin = UserFactory(username="sla_admin", role="Admins")
-    schedule = schedule_save(
-        by=admin, name="Always", timezone="UTC", spans=[SpanInput(day, 0, 24 * 3600) for day in range(7)]
-    )
+def test_clock_rendering_has_the_declared_fields_and_live_figures(agent, team, schedule):
     SLADefinition.objects.create(
         name="Resolution 8h",
         target="resolution",
@@ -214,11 +219,7 @@ def test_a_bad_cursor_is_a_400_naming_it(agent, cursor):
     assert response.status_code == 400 and "cursor" in response.json()
 
 
-def test_a_write_answers_with_its_clocks_in_one_query(agent, team):
-    admin = UserFactory(username="sla_admin", role="Admins")
-    schedule = schedule_save(
-        by=admin, name="Always", timezone="UTC", spans=[SpanInput(day, 0, 24 * 3600) for day in range(7)]
-    )
+def test_a_write_answers_with_its_clocks_in_one_query(agent, team, schedule):
     for target, hours in (("response", 1), ("resolution", 8)):
         SLADefinition.objects.create(
             name=f"{target} {hours}h",

@@ -90,25 +90,25 @@ class StrictCursorPagination(CursorPagination):
 
     def decode_cursor(self, request):
         try:
-            cursor = super().decode_cursor(request)
+            return super().decode_cursor(request)
         except NotFound as exc:
             raise self._bad_cursor() from exc
-        if cursor is not None and cursor.position is not None:
-            try:
-                values = json.loads(cursor.position)
-            except ValueError:
-                raise self._bad_cursor() from None
-            if not isinstance(values, list) or not values or any(isinstance(v, list | dict) for v in values):
-                raise self._bad_cursor()
-        return cursor
 
     def _position_values(self, model, ordering, position: str) -> list:
-        """The cursor's values, each one its column can hold (else a 400: a cursor is the client's to send)."""
-        values = json.loads(position)
-        if len(values) != len(ordering):  # a cursor made for another ordering
+        """The cursor's values, one per ordering column and each one its column can hold (else a 400: a cursor is
+        the client's to send)."""
+        try:
+            values = json.loads(position)
+        except ValueError:
+            raise self._bad_cursor() from None
+        if not isinstance(values, list) or len(values) != len(ordering):  # or made for another ordering
             raise self._bad_cursor()
         for field, value in zip(ordering, values, strict=True):
-            if (isinstance(value, float) and not math.isfinite(value)) or (isinstance(value, str) and "\x00" in value):
+            if (
+                isinstance(value, list | dict)
+                or (isinstance(value, float) and not math.isfinite(value))
+                or (isinstance(value, str) and "\x00" in value)
+            ):
                 raise self._bad_cursor()
             name = field.lstrip("-")
             try:

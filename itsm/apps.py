@@ -16,9 +16,7 @@ class ItsmConfig(AppConfig):
 
     def ready(self) -> None:
         from itsm import checks, planning, signals  # noqa: F401
-        from itsm.selectors import PRIORITY_MATRIX
 
         planning.install()
-        PRIORITY_MATRIX.connect()
 
         post_migrate.connect(_roles_after_migrate, dispatch_uid="itsm.roles_ensure")

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from django.apps import apps
 from django.conf import settings
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -26,10 +27,12 @@ class ConfigCache(Generic[T]):
 
     def __init__(self, load: Callable[[], T], *, model: str) -> None:
         self._load = load
-        self._model = model
         self._value: T | None = None
         self._until = 0.0
         _ALL.append(self)
+        # Cleared by this process's saves and deletes of the model from the moment it is registered (no call to
+        # forget in an app's ready()).
+        apps.lazy_model_operation(self._connect, tuple(model.lower().split(".")))
 
     def get(self) -> T:
         now = time.monotonic()
@@ -41,12 +44,8 @@ class ConfigCache(Generic[T]):
     def clear(self, **kwargs) -> None:
         self._value = None
 
-    def connect(self) -> None:
-        """Clear on this process's saves and deletes of the model (call from the app's ready())."""
-        from django.apps import apps
-
-        model = apps.get_model(self._model)
-        uid = f"configcache:{self._model}:{id(self)}"
+    def _connect(self, model) -> None:
+        uid = f"configcache:{model._meta.label}:{id(self)}"
         for signal in (post_save, post_delete):
             signal.connect(self.clear, sender=model, weak=False, dispatch_uid=uid)
         # Only the model's own many-to-many fields: without a sender every m2m change anywhere (a user put in a group

@@ -22,7 +22,3 @@ class MailConfig(AppConfig):
             )
         )
         event_listener_register(outbound.on_ticket_event)
-        outbound.ACTIVE_TEMPLATES.connect()
-        from mail.inbound import MAILBOX_ADDRESSES
-
-        MAILBOX_ADDRESSES.connect()

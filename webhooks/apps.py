@@ -11,7 +11,6 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from itsm.registry import event_listener_register
-        from webhooks.services import ACTIVE_ENDPOINT_EVENTS, webhook_on_event
+        from webhooks.services import webhook_on_event
 
         event_listener_register(webhook_on_event)
-        ACTIVE_ENDPOINT_EVENTS.connect()

@@ -60,17 +60,16 @@ def ticket_payload(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-# The event lists of the active endpoints, per process for a few seconds (itsm.configcache): most events have no
+# The active endpoints' subscriptions, per process for a few seconds (itsm.configcache): most events have no
 # subscriber, and the SLA sweep alone raises thousands. With a subscriber, the endpoints are read fresh.
-ACTIVE_ENDPOINT_EVENTS = ConfigCache(
-    lambda: [list(events) for events in WebhookEndpoint.objects.filter(active=True).values_list("events", flat=True)],
-    model="webhooks.WebhookEndpoint",
+ACTIVE_ENDPOINTS = ConfigCache(
+    lambda: list(WebhookEndpoint.objects.filter(active=True).only("id", "events")), model="webhooks.WebhookEndpoint"
 )
 
 
 def webhook_on_event(*, event: str, ticket: Ticket, key: str, data: dict[str, Any]) -> list[WebhookDelivery]:
     """Queue one delivery per subscribed endpoint, in the current transaction; sent after commit."""
-    if not any(not events or event in events for events in ACTIVE_ENDPOINT_EVENTS.get()):
+    if not any(endpoint.wants(event) for endpoint in ACTIVE_ENDPOINTS.get()):
         return []
     endpoints = [e for e in WebhookEndpoint.objects.filter(active=True) if e.wants(event)]
     if not endpoints:
